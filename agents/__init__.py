@@ -1,0 +1,1 @@
+"""Perch sensor agents: YAML-configured drivers publishing readings over MQTT."""

@@ -1,0 +1,1 @@
+"""Emulated chips and pins shared by tests and simulation mode."""

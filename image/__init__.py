@@ -1,0 +1,1 @@
+"""Build and flash Perch SD-card images without root or loop mounts."""
