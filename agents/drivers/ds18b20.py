@@ -1,5 +1,7 @@
 """DS18B20 (and other w1_therm) temperature probes through the kernel's 1-Wire sysfs files."""
 
+# ruff: noqa: RUF009 - option() returns a dataclasses.field, like field() itself
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ PLAUSIBLE_MILLICELSIUS = range(-55000, 125001)
 @dataclass
 class Options:
     id: str | None = option(None, help="probe id such as 28-0316a2792d7f; default: every probe found")
-    names: dict[str, str] = option(  # noqa: RUF009
+    names: dict[str, str] = option(
         default_factory=dict, help="quantity name per probe id, e.g. {28-0316a2792d7f: water}"
     )
 
