@@ -107,11 +107,15 @@ class Contact(Driver):
         chance = random.Random(options.pin)
         closed_level = active_level(options.pull_up, options.active_low)
 
+        started = []
+
         def flip_now_and_then(now: float) -> None:
-            if chance.random() < 0.015:
+            if not started:  # the door starts closed (the device, once built, pulls the pin to idle)
+                started.append(now)
+                drive(pin, closed_level)
+            elif chance.random() < 0.015:
                 drive(pin, not pin.state)
 
-        drive(pin, closed_level)
         simulation.add_background(flip_now_and_then)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from gpiozero import DigitalInputDevice
 
 from agents.drivers.base import Driver, Quantity, ReadError, Readings
-from agents.drivers.gpio_common import input_pull
+from agents.drivers.gpio_common import active_level, input_pull
 from agents.drivers.options import Duration, GpioPin, option
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class Counter(Driver):
             pin_factory=hardware.pin_factory,
             **input_pull(options.pull_up, None, options.pin),
         )
-        pin_high_is_active = self.device.active_state
+        pin_high_is_active = active_level(options.pull_up, None)
         counts_rising = options.edge in ("rising", "both")
         counts_falling = options.edge in ("falling", "both")
         if counts_rising if pin_high_is_active else counts_falling:
