@@ -1,0 +1,110 @@
+"""First-boot secrets, made on the Pi by ``perch-firstboot`` as root (``python -m image.firstboot``).
+
+Credentials and the TLS key are made on the device, never baked into the image, so two Pis flashed from
+the same image do not share secrets. Existing files are kept, so running it again changes nothing.
+
+- ``/etc/perch/agents.secret``: a random password for the broker user ``agents`` (0640 root:perch).
+- ``/etc/perch/passwd``: the broker's password file (Mosquitto's ``$7$`` PBKDF2-SHA512) with ``agents``.
+- ``/etc/perch/tls/server.key`` + ``server.crt``: a self-signed certificate for the host name (openssl).
+"""
+
+from __future__ import annotations
+
+import base64
+import grp
+import hashlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+PBKDF2_ITERATIONS = 101  # Mosquitto's default for $7$ hashes
+SALT_BYTES = 12
+AGENTS_USER = "agents"
+
+
+def mosquitto_password_line(username: str, password: str, salt: bytes | None = None) -> str:
+    """``user:$7$iterations$salt$hash`` as ``mosquitto_passwd`` writes it (PBKDF2-HMAC-SHA512, 64 bytes)."""
+    salt = salt if salt is not None else secrets.token_bytes(SALT_BYTES)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, PBKDF2_ITERATIONS, dklen=64)
+    encoded_salt = base64.b64encode(salt).decode()
+    encoded_hash = base64.b64encode(digest).decode()
+    return f"{username}:$7${PBKDF2_ITERATIONS}${encoded_salt}${encoded_hash}"
+
+
+def _write_private(path: Path, text: str, group_id: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    os.chown(path, 0, group_id)
+
+
+def ensure_agents_credentials(config_dir: Path, group_id: int) -> bool:
+    """Create the agents' password and its broker entry unless present; True when something was made."""
+    secret_path = config_dir / "agents.secret"
+    passwd_path = config_dir / "passwd"
+    if secret_path.exists():
+        return False
+    password = secrets.token_urlsafe(24)
+    _write_private(secret_path, password + "\n", group_id)
+    existing = passwd_path.read_text() if passwd_path.exists() else ""
+    kept = [line for line in existing.splitlines() if line and not line.startswith(f"{AGENTS_USER}:")]
+    passwd_path.unlink(missing_ok=True)
+    _write_private(
+        passwd_path, "\n".join([*kept, mosquitto_password_line(AGENTS_USER, password)]) + "\n", group_id
+    )
+    return True
+
+
+def ensure_tls_certificate(tls_dir: Path, hostname: str, group_id: int) -> bool:
+    """A self-signed P-256 certificate for ``hostname`` and ``hostname.local``, unless one exists."""
+    key_path, certificate_path = tls_dir / "server.key", tls_dir / "server.crt"
+    if key_path.exists() and certificate_path.exists():
+        return False
+    tls_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(tls_dir, 0o750)
+    os.chown(tls_dir, 0, group_id)
+    command = [
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "3650",
+        "-subj",
+        f"/CN={hostname}",
+        "-addext",
+        f"subjectAltName=DNS:{hostname},DNS:{hostname}.local,DNS:localhost",
+        "-keyout",
+        str(key_path),
+        "-out",
+        str(certificate_path),
+    ]
+    subprocess.run(command, check=True, capture_output=True)
+    for path, mode in ((key_path, 0o640), (certificate_path, 0o644)):
+        os.chown(path, 0, group_id)
+        os.chmod(path, mode)
+    return True
+
+
+def main() -> int:
+    group_id = grp.getgrnam("perch").gr_gid
+    config_dir = Path("/etc/perch")
+    made_credentials = ensure_agents_credentials(config_dir, group_id)
+    made_certificate = ensure_tls_certificate(config_dir / "tls", socket.gethostname(), group_id)
+    print(
+        f"credentials {'created' if made_credentials else 'kept'}, "
+        f"certificate {'created' if made_certificate else 'kept'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
