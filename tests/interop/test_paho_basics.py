@@ -47,8 +47,8 @@ def test_delivered_qos_is_the_lower_of_published_and_granted(paho, version):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_retained_message_is_stored_delivered_and_cleared(paho, version, transport):
-    """[MQTT-3.3.1-5] stored; [MQTT-3.3.1-6] sent to new subscribers with RETAIN=1 [MQTT-3.3.1-8];
-    [MQTT-3.3.1-10]/[MQTT-3.3.1-11] an empty retained payload deletes it and is not stored."""
+    """3.1.1 numbering: [MQTT-3.3.1-5] stored; [MQTT-3.3.1-6] sent to new subscribers with RETAIN=1
+    [MQTT-3.3.1-8]; [MQTT-3.3.1-10]/[MQTT-3.3.1-11] an empty retained payload deletes it and is not stored."""
     publisher = paho(version=version, transport=transport)
     topic = unique_id("basics/retained")
     publisher.publish(topic, b"21.5", qos=1, retain=True)
