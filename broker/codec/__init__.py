@@ -4,6 +4,7 @@ No sockets, no asyncio. One `StreamDecoder` per connection turns received bytes 
 turns a packet into bytes; `encode_publish` and `PublishTemplate` are the fast paths for fan-out.
 """
 
+from broker.codec.encoder import encode
 from broker.codec.errors import MalformedPacket, PacketTooLarge, ProtocolError, UnsupportedProtocolVersion
 from broker.codec.packet_types import PacketType
 from broker.codec.packets import (
@@ -27,6 +28,7 @@ from broker.codec.packets import (
     Will,
 )
 from broker.codec.properties import EMPTY_PROPERTIES, Properties, PropertyId
+from broker.codec.publish import PublishTemplate, encode_publish
 from broker.codec.reason_codes import (
     SUBACK_FAILURE_V311,
     ConnectReturnCode,
@@ -34,9 +36,11 @@ from broker.codec.reason_codes import (
     ReasonCode,
     connack_return_code,
 )
+from broker.codec.stream import MAX_PACKET_SIZE, StreamDecoder, decode_packet
 
 __all__ = [
     "EMPTY_PROPERTIES",
+    "MAX_PACKET_SIZE",
     "SUBACK_FAILURE_V311",
     "Auth",
     "ConnAck",
@@ -58,7 +62,9 @@ __all__ = [
     "PubRec",
     "PubRel",
     "Publish",
+    "PublishTemplate",
     "ReasonCode",
+    "StreamDecoder",
     "SubAck",
     "Subscribe",
     "SubscriptionRequest",
@@ -67,4 +73,7 @@ __all__ = [
     "UnsupportedProtocolVersion",
     "Will",
     "connack_return_code",
+    "decode_packet",
+    "encode",
+    "encode_publish",
 ]

@@ -98,3 +98,14 @@ def encode_string(text: str | bytes) -> bytes:
     if len(raw) > MAX_UINT16:
         raise ValueError(f"string of {len(raw)} bytes exceeds 65535")
     return len(raw).to_bytes(2, "big") + raw
+
+
+def frame(first_byte: int, body: bytes) -> bytes:
+    """Prefix a packet body with its fixed header (type/flags byte and remaining length)."""
+    return bytes((first_byte,)) + encode_varint(len(body)) + body
+
+
+def require_end(pos: int, end: int, packet_name: str) -> None:
+    """A packet must end exactly where its remaining length says."""
+    if pos != end:
+        raise MalformedPacket(f"{end - pos} unexpected trailing bytes in {packet_name}", "MQTT5 2.1.4")

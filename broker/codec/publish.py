@@ -1,0 +1,144 @@
+"""PUBLISH (section 3.3): the hot path in both directions.
+
+Decoding is a few slices and one UTF-8 decode; the payload is copied once. Encoding is a handful of
+concatenations, and `PublishTemplate` encodes one message once per variant so fan-out only splices a packet
+identifier into pre-built bytes.
+"""
+
+from __future__ import annotations
+
+from broker.codec.errors import MalformedPacket, ProtocolError
+from broker.codec.packet_types import PacketType
+from broker.codec.packets import Publish
+from broker.codec.primitives import decode_utf8, encode_varint
+from broker.codec.properties import EMPTY_PROPERTIES, Properties
+from broker.codec.property_codec import decode_properties, encode_properties
+from broker.codec.reason_codes import ProtocolVersion, ReasonCode
+
+Buffer = bytes | memoryview
+V5 = ProtocolVersion.V5
+
+
+def decode_publish(flags: int, buf: Buffer, pos: int, end: int, version: ProtocolVersion) -> Publish:
+    qos = (flags >> 1) & 3
+    if qos == 3:
+        raise MalformedPacket("PUBLISH with QoS 3", "MQTT-3.3.1-4")
+    if flags & 8 and not qos:
+        raise MalformedPacket("DUP flag set on a QoS 0 PUBLISH", "MQTT-3.3.1-2")
+    if pos + 2 > end:
+        raise MalformedPacket("PUBLISH topic length is missing", "MQTT-3.3.2-1")
+    topic_end = pos + 2 + ((buf[pos] << 8) | buf[pos + 1])
+    if topic_end > end:
+        raise MalformedPacket("PUBLISH topic runs past the end of the packet", "MQTT-3.3.2-1")
+    topic = decode_utf8(buf[pos + 2 : topic_end])
+    if "+" in topic or "#" in topic:
+        raise MalformedPacket(
+            "wildcard character in a PUBLISH topic name", "MQTT-3.3.2-2", ReasonCode.TOPIC_NAME_INVALID
+        )
+    pos = topic_end
+    packet_id = None
+    if qos:
+        if pos + 2 > end:
+            raise MalformedPacket("PUBLISH packet identifier is missing", "MQTT-2.3.1-1")
+        packet_id = (buf[pos] << 8) | buf[pos + 1]
+        if not packet_id:
+            raise MalformedPacket("PUBLISH with QoS > 0 has packet identifier 0", "MQTT-2.3.1-1")
+        pos += 2
+    properties = EMPTY_PROPERTIES
+    if version == V5:
+        if pos < end and buf[pos] == 0:
+            pos += 1
+        else:
+            properties, pos = decode_properties(buf, pos, end, PacketType.PUBLISH)
+        if not topic and properties.topic_alias is None:
+            raise ProtocolError("empty topic name without a topic alias", "MQTT5 3.3.2.3.4")
+    elif not topic:
+        raise ProtocolError("empty topic name", "MQTT-4.7.3-1", ReasonCode.TOPIC_NAME_INVALID)
+    return Publish(topic, bytes(buf[pos:end]), qos, bool(flags & 1), bool(flags & 8), packet_id, properties)
+
+
+def _topic_field(topic: str | bytes) -> bytes:
+    raw = topic.encode() if isinstance(topic, str) else topic
+    if len(raw) > 0xFFFF:
+        raise ValueError(f"topic of {len(raw)} bytes exceeds 65535")
+    return len(raw).to_bytes(2, "big") + raw
+
+
+def encode_publish(
+    topic: str | bytes,
+    payload: bytes,
+    qos: int,
+    retain: bool,
+    dup: bool,
+    packet_id: int | None,
+    properties: Properties | None,
+    version: ProtocolVersion,
+) -> bytes:
+    """Encode one PUBLISH without building a `Publish` record (the hot path)."""
+    topic_field = _topic_field(topic)
+    first_byte = 0x30 | (qos << 1) | (1 if retain else 0) | (8 if dup else 0)
+    packet_id_field = packet_id.to_bytes(2, "big") if qos else b""  # type: ignore[union-attr]
+    property_field = encode_properties(properties) if version == V5 else b""
+    remaining = len(topic_field) + len(packet_id_field) + len(property_field) + len(payload)
+    return b"".join(
+        (
+            bytes((first_byte,)),
+            encode_varint(remaining),
+            topic_field,
+            packet_id_field,
+            property_field,
+            payload,
+        )
+    )
+
+
+def encode_publish_packet(packet: Publish, version: ProtocolVersion) -> bytes:
+    return encode_publish(
+        packet.topic,
+        packet.payload,
+        packet.qos,
+        packet.retain,
+        packet.dup,
+        packet.packet_id,
+        packet.properties,
+        version,
+    )
+
+
+class PublishTemplate:
+    """One message encoded once for one (version, QoS, retain, properties) variant.
+
+    `render(packet_id, dup)` returns the packet's bytes; for QoS 0 it is always the same bytes object,
+    for QoS 1/2 it splices the packet identifier between the pre-encoded topic and the rest.
+    """
+
+    __slots__ = ("_head", "_head_dup", "_tail", "qos", "size")
+
+    def __init__(
+        self,
+        topic: str | bytes,
+        payload: bytes,
+        qos: int,
+        retain: bool,
+        properties: Properties | None,
+        version: ProtocolVersion,
+    ) -> None:
+        topic_field = _topic_field(topic)
+        property_field = encode_properties(properties) if version == V5 else b""
+        packet_id_length = 2 if qos else 0
+        remaining = len(topic_field) + packet_id_length + len(property_field) + len(payload)
+        first_byte = 0x30 | (qos << 1) | (1 if retain else 0)
+        length_field = encode_varint(remaining)
+        self.qos = qos
+        self.size = 1 + len(length_field) + remaining
+        self._head = bytes((first_byte,)) + length_field + topic_field
+        self._head_dup = bytes((first_byte | 8,)) + length_field + topic_field
+        self._tail = property_field + payload
+        if not qos:
+            self._head = self._head + self._tail
+
+    def render(self, packet_id: int | None = None, dup: bool = False) -> bytes:
+        if not self.qos:
+            return self._head
+        head = self._head_dup if dup else self._head
+        return b"".join((head, packet_id.to_bytes(2, "big"), self._tail))  # type: ignore[union-attr]

@@ -1,0 +1,155 @@
+"""Turning a connection's byte stream into packets: framing, fixed-header checks and dispatch.
+
+One `StreamDecoder` per connection. It buffers only the bytes that actually arrived (never allocating by
+a declared length), rejects an oversize packet as soon as its fixed header is complete, and on the server
+side insists that the first packet is CONNECT and takes the protocol version from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from broker.codec.acks import decode_ack
+from broker.codec.connect import decode_connack, decode_connect
+from broker.codec.control import decode_auth, decode_disconnect, decode_pingreq, decode_pingresp
+from broker.codec.errors import MalformedPacket, PacketTooLarge, ProtocolError
+from broker.codec.packet_types import CLIENT_TO_SERVER, REQUIRED_FLAGS, PacketType
+from broker.codec.packets import Packet, PubAck, PubComp, PubRec, PubRel
+from broker.codec.publish import decode_publish
+from broker.codec.reason_codes import ProtocolVersion
+from broker.codec.subscribe import decode_suback, decode_subscribe, decode_unsuback, decode_unsubscribe
+
+Buffer = bytes | bytearray | memoryview
+Decoder = Callable[[int, memoryview, int, int, ProtocolVersion], Packet]
+
+# The largest packet MQTT can express: a 4-byte remaining length of 268,435,455 plus the fixed header.
+MAX_PACKET_SIZE = 268_435_455 + 5
+
+_DECODERS: dict[int, Decoder] = {
+    PacketType.CONNACK: decode_connack,
+    PacketType.PUBLISH: decode_publish,
+    PacketType.PUBACK: lambda flags, buf, pos, end, version: decode_ack(PubAck, buf, pos, end, version),
+    PacketType.PUBREC: lambda flags, buf, pos, end, version: decode_ack(PubRec, buf, pos, end, version),
+    PacketType.PUBREL: lambda flags, buf, pos, end, version: decode_ack(PubRel, buf, pos, end, version),
+    PacketType.PUBCOMP: lambda flags, buf, pos, end, version: decode_ack(PubComp, buf, pos, end, version),
+    PacketType.SUBSCRIBE: decode_subscribe,
+    PacketType.SUBACK: decode_suback,
+    PacketType.UNSUBSCRIBE: decode_unsubscribe,
+    PacketType.UNSUBACK: decode_unsuback,
+    PacketType.PINGREQ: decode_pingreq,
+    PacketType.PINGRESP: decode_pingresp,
+    PacketType.DISCONNECT: decode_disconnect,
+    PacketType.AUTH: decode_auth,
+}
+
+
+class StreamDecoder:
+    """Decodes one connection's received bytes into packets.
+
+    Server side (the default, `protocol_version=None`): the first packet must be CONNECT, whose level
+    sets `protocol_version`. Client side (bridges, tests): pass the version the CONNECT used.
+    `max_packet_size` may be changed at any time (e.g. once the engine has its configured limit).
+    After `feed` raises, the decoder is spent: close the connection.
+    """
+
+    __slots__ = ("_buffer", "_is_server", "max_packet_size", "protocol_version")
+
+    def __init__(
+        self, max_packet_size: int = MAX_PACKET_SIZE, protocol_version: ProtocolVersion | None = None
+    ) -> None:
+        self.max_packet_size = max_packet_size
+        self.protocol_version = protocol_version
+        self._is_server = protocol_version is None
+        self._buffer = bytearray()
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes of an incomplete packet held until the rest arrives."""
+        return len(self._buffer)
+
+    def feed(self, data: Buffer) -> list[Packet]:
+        """Decode every complete packet in the bytes received so far.
+
+        Raises `MalformedPacket` (or a subclass); its `decoded_before` lists the packets that came
+        before the bad one in this chunk.
+        """
+        if self._buffer:
+            self._buffer += data
+            data = self._buffer
+        packets: list[Packet] = []
+        view = memoryview(data)
+        try:
+            consumed = self._decode_all(view, len(view), packets)
+        except MalformedPacket as error:
+            error.decoded_before = packets
+            raise
+        finally:
+            view.release()
+        if data is self._buffer:
+            del self._buffer[:consumed]
+        elif consumed < len(data):
+            self._buffer = bytearray(data[consumed:])
+        return packets
+
+    def _decode_all(self, view: memoryview, end: int, packets: list[Packet]) -> int:
+        offset = 0
+        while offset < end:
+            first_byte = view[offset]
+            if self.protocol_version is None and first_byte >> 4 != PacketType.CONNECT:
+                raise ProtocolError("the first packet must be CONNECT", "MQTT-3.1.0-1")
+            length = 0
+            pos = offset + 1
+            for shift in (0, 7, 14, 21):
+                if pos >= end:
+                    return offset
+                byte = view[pos]
+                pos += 1
+                length |= (byte & 0x7F) << shift
+                if byte < 128:
+                    break
+            else:
+                raise MalformedPacket("remaining length longer than four bytes", "MQTT5 2.1.4")
+            if pos - offset + length > self.max_packet_size:
+                raise PacketTooLarge(pos - offset + length, self.max_packet_size)
+            if pos + length > end:
+                return offset
+            packets.append(self._decode_one(first_byte, view, pos, pos + length))
+            offset = pos + length
+        return offset
+
+    def _decode_one(self, first_byte: int, view: memoryview, pos: int, end: int) -> Packet:
+        packet_type, flags = first_byte >> 4, first_byte & 0x0F
+        version = self.protocol_version
+        if packet_type == PacketType.PUBLISH and version is not None:
+            return decode_publish(flags, view, pos, end, version)
+        if packet_type == 0:
+            raise MalformedPacket("packet type 0 is reserved", "MQTT-2.2.1-1")
+        if flags != REQUIRED_FLAGS[packet_type]:
+            raise MalformedPacket(f"invalid fixed header flags 0x{flags:x}", "MQTT-2.2.2-2")
+        if self._is_server:
+            if packet_type == PacketType.CONNECT:
+                if version is not None:
+                    raise ProtocolError("a second CONNECT on one connection", "MQTT-3.1.0-2")
+                connect = decode_connect(flags, view, pos, end)
+                self.protocol_version = connect.protocol_version
+                return connect
+            if packet_type not in CLIENT_TO_SERVER:
+                raise ProtocolError(f"a client may not send {PacketType(packet_type).name}", "MQTT5 2.1.2")
+        elif packet_type == PacketType.CONNECT:
+            raise ProtocolError("a server may not send CONNECT", "MQTT5 2.1.2")
+        return _DECODERS[packet_type](flags, view, pos, end, version)  # type: ignore[arg-type]
+
+
+def decode_packet(data: Buffer, version: ProtocolVersion | None = None) -> Packet:
+    """Decode exactly one complete packet (a convenience for tests and tools).
+
+    With `version=None` the bytes must be a CONNECT; otherwise any packet type is accepted.
+    """
+    decoder = StreamDecoder(protocol_version=version)
+    packets = decoder.feed(data)
+    if len(packets) != 1 or decoder.buffered_bytes:
+        raise MalformedPacket(
+            f"expected one complete packet, got {len(packets)} and {decoder.buffered_bytes} left over bytes",
+            "MQTT5 2.1.4",
+        )
+    return packets[0]
