@@ -59,8 +59,8 @@ def apply_boot(
 class _RootScript:
     """Turns placed files and links into one debugfs script, creating missing folders on the way."""
 
-    def __init__(self, ext4: Ext4Partition, epoch: int, sources: Path) -> None:
-        self.ext4, self.epoch, self.sources = ext4, epoch, sources
+    def __init__(self, ext4: Ext4Partition, sources: Path) -> None:
+        self.ext4, self.sources = ext4, sources
         self.listings: dict[str, dict[str, Entry] | None] = {}
         self.commands: list[str] = []
         self.touched_directories: set[str] = set()
@@ -73,7 +73,6 @@ class _RootScript:
 
     def stamp(self, path: str, mode: int, uid: int, gid: int) -> None:
         self.commands += [f"sif {path} mode 0{mode:o}", f"sif {path} uid {uid}", f"sif {path} gid {gid}"]
-        self.commands += [f"sif {path} {field} {self.epoch}" for field in ("mtime", "atime", "ctime")]
 
     def ensure_directory(self, path: str) -> None:
         if path == "/" or path in self.touched_directories:
@@ -105,15 +104,7 @@ class _RootScript:
 
     def place_link(self, item: PlaceLink) -> None:
         self.replace(item.path)
-        self.commands += [f"symlink {item.path} {item.target}"]
-        self.commands += [f"sif {item.path} {field} {self.epoch}" for field in ("mtime", "atime", "ctime")]
-
-    def finish(self) -> list[str]:
-        for directory in sorted(self.touched_directories):
-            self.commands += [
-                f"sif {directory} {field} {self.epoch}" for field in ("mtime", "atime", "ctime")
-            ]
-        return self.commands
+        self.commands.append(f"symlink {item.path} {item.target}")
 
 
 def _resolve_lines(
@@ -138,7 +129,8 @@ def _resolve_lines(
     return resolved + list(pending.values())
 
 
-def apply_root(ext4: Ext4Partition, items: list[PlaceFile | PlaceLink | SetLine], epoch: int) -> None:
+def apply_root(ext4: Ext4Partition, items: list[PlaceFile | PlaceLink | SetLine]) -> None:
+    """Write files and links into the root partition (times come from the partition's fixed clock)."""
     concrete = _resolve_lines(ext4, items)
     files = [item for item in concrete if isinstance(item, PlaceFile)]
     needed_bytes = sum(len(item.content) + SLACK_BYTES_PER_FILE for item in files)
@@ -149,10 +141,10 @@ def apply_root(ext4: Ext4Partition, items: list[PlaceFile | PlaceLink | SetLine]
             f"Perch needs about {needed_bytes // 1024} KiB and {len(concrete)} inodes"
         )
     with tempfile.TemporaryDirectory(prefix="perch-root-") as folder:
-        script = _RootScript(ext4, epoch, Path(folder))
+        script = _RootScript(ext4, Path(folder))
         for index, item in enumerate(concrete):
             if isinstance(item, PlaceFile):
                 script.place_file(item, index)
             else:
                 script.place_link(item)
-        ext4.run_script(script.finish())
+        ext4.run_script(script.commands)

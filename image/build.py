@@ -41,6 +41,7 @@ class BuildRequest:
     compression: str | None = None
     arch: str | None = None  # None: the base image's own architecture
     overrides: dict[str, Any] = field(default_factory=dict)
+    perch_wheel: Path | None = None  # None: build Perch's wheel from this source tree
 
 
 @dataclass
@@ -107,7 +108,9 @@ def build_image(request: BuildRequest, progress: Progress | None = None) -> Buil
         unpack_base(request.base, work, progress)
         progress.step("Checking partitions")
         table = read_partition_table(work)
-        boot, root = FatPartition(work, table.boot.offset), Ext4Partition(work, table.root.offset)
+        epoch = source_date_epoch()
+        boot = FatPartition(work, table.boot.offset)
+        root = Ext4Partition(work, table.root.offset, epoch)
         boot.check()
         root.check()
         check_partuuids(table, boot, root)
@@ -115,12 +118,12 @@ def build_image(request: BuildRequest, progress: Progress | None = None) -> Buil
         arch = _target_arch(request, base)
         progress.step(f"Collecting wheels for {arch}, Python {base.python_version}")
         with tempfile.TemporaryDirectory(prefix="perch-wheels-") as wheel_folder:
-            wheels = collect_wheels(Path(wheel_folder), arch, base.python_version, source_date_epoch())
+            wheels = collect_wheels(Path(wheel_folder), arch, base.python_version, epoch, request.perch_wheel)
             plan = make_plan(settings, base, table, wheels)
             progress.step("Writing the boot partition")
-            apply_boot(boot, plan.boot, plan.cmdline_additions, source_date_epoch())
+            apply_boot(boot, plan.boot, plan.cmdline_additions, epoch)
             progress.step("Writing the root partition")
-            apply_root(root, plan.root, source_date_epoch())
+            apply_root(root, plan.root)
         progress.step("Checking the result")
         read_partition_table(work)
         root.check_consistency()

@@ -29,6 +29,7 @@ def _register_build(actions: argparse._SubParsersAction) -> None:
     build.add_argument("--out", type=Path, required=True, help="output image (.img, or .img.zst/.img.xz)")
     build.add_argument("--compress", choices=("zstd", "xz"), help="compress the output (default: from --out)")
     build.add_argument("--arch", help="wheel architecture: aarch64 (default: the base image's) or x86_64")
+    build.add_argument("--perch-wheel", type=Path, help="ship this perch-*.whl instead of building one")
     build.add_argument("--hostname", help="host name (default: image.hostname, else the node name)")
     build.add_argument("--timezone", help="time zone, e.g. Europe/London")
     build.add_argument("--locale", help="locale, e.g. en_GB.UTF-8")
@@ -63,7 +64,9 @@ def _build(args: argparse.Namespace) -> int:
     overrides = {
         key: getattr(args, key) for key in ("hostname", "timezone", "locale", "keyboard", "simulate")
     }
-    request = BuildRequest(args.base, args.config, args.out, args.compress, args.arch, overrides)
+    request = BuildRequest(
+        args.base, args.config, args.out, args.compress, args.arch, overrides, args.perch_wheel
+    )
     try:
         summary = build_image(request)
     except ImageError as error:

@@ -2,7 +2,8 @@
 
 e2fsprogs open a filesystem that starts inside a file with ``image?offset=N``. Edits are collected as a
 debugfs script (``rm``/``write``/``mkdir``/``symlink``/``set_inode_field``) so one process applies them
-all, in a fixed order, with fixed owners, modes and timestamps: the same inputs give the same files.
+all, in a fixed order, with fixed owners and modes, and with the clock fixed at ``SOURCE_DATE_EPOCH``: the
+same inputs give the same bytes.
 """
 
 from __future__ import annotations
@@ -39,12 +40,17 @@ class Entry:
 class Ext4Partition:
     """The ext4 filesystem that starts ``offset`` bytes into ``image``."""
 
-    def __init__(self, image: Path, offset: int) -> None:
+    def __init__(self, image: Path, offset: int, epoch: int = 0) -> None:
         self.spec = f"{image}?offset={offset}"
+        self.epoch = epoch
 
     def _debugfs(self, arguments: list[str], *, writable: bool = False) -> tuple[bytes, list[str]]:
         flags = ["-w"] if writable else []
-        result = run_tool("debugfs", [*flags, *arguments, self.spec], check=False)
+        # e2fsprogs take "now" from E2FSPROGS_FAKE_TIME: every inode and superblock time becomes the epoch.
+        fake_time = {"E2FSPROGS_FAKE_TIME": str(self.epoch)} if writable and self.epoch else {}
+        result = run_tool(
+            "debugfs", [*flags, *arguments, self.spec], check=False, extra_environment=fake_time
+        )
         errors = [
             line
             for line in result.stderr.decode(errors="replace").splitlines()

@@ -46,11 +46,17 @@ def tool_environment() -> dict[str, str]:
 
 
 def run_tool(
-    name: str, arguments: Sequence[str], *, input_bytes: bytes | None = None, check: bool = True
+    name: str,
+    arguments: Sequence[str],
+    *,
+    input_bytes: bytes | None = None,
+    check: bool = True,
+    extra_environment: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run tool ``name``; raise ImageError with its stderr when it fails and ``check`` is set."""
     command = [find_tool(name), *arguments]
-    result = subprocess.run(command, input=input_bytes, capture_output=True, env=tool_environment())
+    environment = tool_environment() | (extra_environment or {})
+    result = subprocess.run(command, input=input_bytes, capture_output=True, env=environment)
     if check and result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip() or result.stdout.decode(errors="replace")
         raise ImageError(f"{name} failed ({result.returncode}): {message.strip()[-1500:]}")

@@ -16,7 +16,7 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-from image.errors import ImageError
+from image.errors import BadInputError, ImageError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Debian 12 (Bookworm) has glibc 2.36; pip matches these tags exactly, so every older one is listed.
@@ -87,7 +87,15 @@ def perch_wheel(destination: Path, source_date_epoch: int) -> Path:
     return target
 
 
-def collect_wheels(destination: Path, arch: str, python_version: str, source_date_epoch: int) -> list[Path]:
+def collect_wheels(
+    destination: Path, arch: str, python_version: str, source_date_epoch: int, prebuilt: Path | None = None
+) -> list[Path]:
+    """All wheels the Pi needs; ``prebuilt`` is a Perch wheel to ship instead of building this tree's."""
     dependency_wheels(destination, arch, python_version)
-    perch_wheel(destination, source_date_epoch)
+    if prebuilt is None:
+        perch_wheel(destination, source_date_epoch)
+    elif not prebuilt.is_file() or not prebuilt.name.startswith("perch-") or prebuilt.suffix != ".whl":
+        raise BadInputError(f"--perch-wheel {prebuilt}: expected an existing perch-*.whl file")
+    else:
+        shutil.copy2(prebuilt, destination / prebuilt.name)
     return sorted(destination.glob("*.whl"))
