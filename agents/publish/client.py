@@ -1,0 +1,198 @@
+"""The agents' MQTT connection (paho-mqtt 2.x): Last Will, reconnects, and in-order spool delivery.
+
+Two kinds of messages leave here. *Readings* go through the :class:`Spool` and are deleted only when
+the broker acknowledges them (QoS 1), so an outage or a restart loses none. *Announcements* (node and
+agent status, metadata, Home Assistant discovery) are retained state: the latest of each is kept in
+memory and published again after every reconnect, so they need no spool.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from agents.config.appliance import MqttSettings
+from agents.publish.spool import Spool
+
+log = logging.getLogger(__name__)
+
+MAX_IN_FLIGHT = 50  # spooled messages handed to paho and not yet acknowledged
+RECONNECT_MIN_DELAY, RECONNECT_MAX_DELAY = 1, 30  # seconds, doubled by paho between attempts
+EARLY_ACK_LIFETIME = 30.0  # seconds; far less than 65535 message ids take to wrap
+MessageHandler = Callable[[str, bytes], None]
+
+
+def read_password(settings: MqttSettings) -> str | None:
+    if settings.password_file:
+        lines = Path(settings.password_file).read_text(encoding="utf-8").splitlines()
+        return lines[0] if lines else ""
+    return settings.password
+
+
+def configure_client(client: mqtt.Client, settings: MqttSettings) -> None:
+    """Credentials and TLS from the ``mqtt:`` section."""
+    if settings.username is not None:
+        client.username_pw_set(settings.username, read_password(settings))
+    if settings.tls is not None:
+        tls = settings.tls
+        client.tls_set(
+            ca_certs=tls.ca_certs, certfile=tls.certfile, keyfile=tls.keyfile, cert_reqs=ssl.CERT_REQUIRED
+        )
+        client.tls_insecure_set(tls.insecure)
+
+
+class Publisher:
+    """One paho client with a Last Will on ``status_topic`` and a sender thread draining the spool."""
+
+    def __init__(self, settings: MqttSettings, client_id: str, status_topic: str, spool: Spool) -> None:
+        self.settings = settings
+        self.status_topic = status_topic
+        self.spool = spool
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        configure_client(self.client, settings)
+        self.client.will_set(status_topic, b"offline", qos=1, retain=True)
+        self.client.reconnect_delay_set(RECONNECT_MIN_DELAY, RECONNECT_MAX_DELAY)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
+        self.connected = threading.Event()
+        self.on_connected: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+        self._announcements: dict[str, bytes] = {}
+        self._handlers: dict[str, MessageHandler] = {}
+        self._in_flight: dict[int, int] = {}  # paho message id -> spool id
+        self._early_acks: dict[int, float] = {}  # acks that beat publish() returning, with their time
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._sender = threading.Thread(target=self._send_spooled, name="perch-spool-sender", daemon=True)
+
+    def start(self) -> None:
+        self.client.connect_async(self.settings.host, self.settings.port, int(self.settings.keepalive))
+        self.client.loop_start()
+        self._sender.start()
+
+    def stop(self, drain_timeout: float = 2.0) -> None:
+        """Say ``offline``, give queued readings a moment to go out, and disconnect."""
+        if self.connected.is_set():
+            self._wait_drained(drain_timeout)
+            info = self.client.publish(self.status_topic, b"offline", qos=1, retain=True)
+            info.wait_for_publish(timeout=drain_timeout) if info.rc == mqtt.MQTT_ERR_SUCCESS else None
+        self._stopping.set()
+        self._wake.set()
+        self.connected.clear()
+        self.client.disconnect()
+        self.client.loop_stop()
+        if self._sender.is_alive():
+            self._sender.join(timeout=5)
+
+    def _wait_drained(self, timeout: float) -> None:
+        done = threading.Event()
+        for _ in range(int(timeout / 0.05)):
+            with self._lock:
+                if not self._in_flight and not self.spool.pending(limit=1):
+                    return
+            done.wait(0.05)
+
+    def publish_reading(self, topic: str, payload: str, retain: bool = True) -> None:
+        """Queue a reading for in-order, acknowledged delivery."""
+        self.spool.append(topic, payload.encode(), retain)
+        self._wake.set()
+
+    def announce(self, topic: str, payload: str | bytes) -> None:
+        """Publish retained state now (if connected) and again after each reconnect; b"" removes it."""
+        data = payload.encode() if isinstance(payload, str) else payload
+        with self._lock:
+            self._announcements[topic] = data  # b"" too: a removal must reach the broker after an outage
+        if self.connected.is_set():
+            self.client.publish(topic, data, qos=1, retain=True)
+
+    def subscribe(self, topic: str, handler: MessageHandler) -> None:
+        with self._lock:
+            self._handlers[topic] = handler
+        if self.connected.is_set():
+            self.client.subscribe(topic, qos=1)
+
+    def unsubscribe(self, topic: str) -> None:
+        with self._lock:
+            self._handlers.pop(topic, None)
+        if self.connected.is_set():
+            self.client.unsubscribe(topic)
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason, properties) -> None:
+        if reason.is_failure:
+            log.warning("broker refused the connection: %s", reason)
+            return
+        log.info("connected to %s:%s", self.settings.host, self.settings.port)
+        client.publish(self.status_topic, b"online", qos=1, retain=True)
+        with self._lock:
+            announcements = list(self._announcements.items())
+            topics = list(self._handlers)
+        for topic, data in announcements:
+            client.publish(topic, data, qos=1, retain=True)
+        for topic in topics:
+            client.subscribe(topic, qos=1)
+        self.connected.set()
+        self._wake.set()
+        for hook in list(self.on_connected):
+            hook()
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: object, flags: object, reason, properties
+    ) -> None:
+        if self.connected.is_set() and not self._stopping.is_set():
+            log.warning("disconnected from the broker (%s); readings are spooled until it returns", reason)
+        self.connected.clear()
+
+    def _on_publish(self, client: mqtt.Client, userdata: object, message_id: int, reason, properties) -> None:
+        with self._lock:
+            spool_id = self._in_flight.pop(message_id, None)
+            if spool_id is None:
+                self._early_acks[message_id] = time.monotonic()
+        if spool_id is not None:
+            self.spool.remove(spool_id)
+            self._wake.set()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            handler = self._handlers.get(message.topic)
+        if handler is not None:
+            try:
+                handler(message.topic, message.payload)
+            except Exception:
+                log.exception("handler for %s failed", message.topic)
+
+    def _send_spooled(self) -> None:
+        """Hand spooled messages to paho in order; paho resends unacknowledged ones after a reconnect."""
+        last_sent = 0
+        while not self._stopping.is_set():
+            self._wake.clear()
+            with self._lock:
+                room = MAX_IN_FLIGHT - len(self._in_flight)
+            batch = self.spool.pending(last_sent, room) if room > 0 and self.connected.is_set() else []
+            for message in batch:
+                info = self.client.publish(message.topic, message.payload, qos=1, retain=message.retain)
+                last_sent = message.id
+                with self._lock:
+                    acked = self._early_acks.pop(info.mid, None) is not None
+                    if not acked:
+                        self._in_flight[info.mid] = message.id
+                if acked:
+                    self.spool.remove(message.id)
+            if not batch:
+                self._forget_stale_acks()
+                self._wake.wait(0.5)
+
+    def _forget_stale_acks(self) -> None:
+        """Acks of announcements also land in ``_early_acks``; drop them before message ids wrap."""
+        cutoff = time.monotonic() - EARLY_ACK_LIFETIME
+        with self._lock:
+            for message_id in [mid for mid, when in self._early_acks.items() if when < cutoff]:
+                del self._early_acks[message_id]
