@@ -101,7 +101,7 @@ class Contact(Driver):
     @classmethod
     def simulate(cls, options: ContactOptions, simulation: Any) -> None:
         """A door that opens now and then and stays open for a while (about one change a minute)."""
-        from agents.sim.pins import DebouncedPin, drive
+        from agents.sim.pins import DebouncedPin, drive, replace_background
 
         pin = simulation.pin_factory.pin(options.pin, pin_class=DebouncedPin)
         chance = random.Random(options.pin)
@@ -116,7 +116,7 @@ class Contact(Driver):
             elif chance.random() < 0.015:
                 drive(pin, not pin.state)
 
-        simulation.add_background(flip_now_and_then)
+        replace_background(simulation, ("pin", options.pin), flip_now_and_then)
 
 
 class Button(Contact):
@@ -130,7 +130,7 @@ class Button(Contact):
     @classmethod
     def simulate(cls, options: ButtonOptions, simulation: Any) -> None:
         """Someone presses the button now and then, sometimes long."""
-        from agents.sim.pins import DebouncedPin, drive
+        from agents.sim.pins import DebouncedPin, drive, replace_background
 
         pin = simulation.pin_factory.pin(options.pin, pin_class=DebouncedPin)
         chance = random.Random(options.pin)
@@ -145,7 +145,7 @@ class Button(Contact):
                 drive(pin, pressed_level)
 
         drive(pin, not pressed_level)
-        simulation.add_background(press_now_and_then)
+        replace_background(simulation, ("pin", options.pin), press_now_and_then)
 
 
 DRIVERS = (Contact, Button)

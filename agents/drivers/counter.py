@@ -136,7 +136,7 @@ class Counter(Driver):
     @classmethod
     def simulate(cls, options: Options, simulation: Any) -> None:
         """A meter's pulse output: one pulse every few seconds, each level held for at least a tick."""
-        from agents.sim.pins import DebouncedPin, drive
+        from agents.sim.pins import DebouncedPin, drive, replace_background
 
         pin = simulation.pin_factory.pin(options.pin, pin_class=DebouncedPin)
         chance = random.Random(options.pin)
@@ -148,7 +148,7 @@ class Counter(Driver):
             elif chance.random() < 0.35:
                 drive(pin, not idle_level)
 
-        simulation.add_background(pulse_train)
+        replace_background(simulation, ("pin", options.pin), pulse_train)
 
 
 DRIVERS = (Counter,)

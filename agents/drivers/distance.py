@@ -71,7 +71,7 @@ class Distance(Driver):
     @classmethod
     def simulate(cls, options: Options, simulation: Any) -> None:
         """Something moves slowly back and forth in front of the sensor."""
-        from agents.sim.pins import distance_pins
+        from agents.sim.pins import distance_pins, replace_background
 
         warnings.simplefilter("ignore", DistanceSensorNoEcho)
         sensor = distance_pins(simulation.pin_factory, options.echo, options.trigger)
@@ -81,7 +81,7 @@ class Distance(Driver):
             sensor.distance = span * (0.45 + 0.3 * math.sin(now / 20))
 
         sway(0.0)
-        simulation.add_background(sway)
+        replace_background(simulation, ("pin", options.trigger), sway)
 
 
 DRIVERS = (Distance,)

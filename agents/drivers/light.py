@@ -69,7 +69,7 @@ class Light(Driver):
     @classmethod
     def simulate(cls, options: Options, simulation: Any) -> None:
         """Daylight that rises and falls over a few minutes, with passing clouds."""
-        from agents.sim.pins import ChargingPin
+        from agents.sim.pins import ChargingPin, replace_background
 
         pin = simulation.pin_factory.pin(options.pin, pin_class=ChargingPin)
         limit = options.charge_time_limit
@@ -79,7 +79,7 @@ class Light(Driver):
             pin.charge_time = limit * (1.0 - min(1.0, max(0.0, brightness)))
 
         daylight(0.0)
-        simulation.add_background(daylight)
+        replace_background(simulation, ("pin", options.pin), daylight)
 
 
 DRIVERS = (Light,)

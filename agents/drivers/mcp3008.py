@@ -30,6 +30,20 @@ class Options:
     unit: str = option("V", help="unit of the reported value (V unless scale_min/scale_max change it)")
 
 
+def channel_numbers(channels: dict[Any, str]) -> dict[int, str]:
+    """Channel numbers (YAML keys may arrive as strings) to names, in channel order; 0-7 only."""
+    numbered: dict[int, str] = {}
+    for key, name in channels.items():
+        try:
+            number = int(key)
+        except (TypeError, ValueError):
+            number = -1
+        if not 0 <= number <= 7:
+            raise ValueError(f"MCP3008 channels are 0-7, got {key!r}")
+        numbered[number] = name
+    return dict(sorted(numbered.items()))
+
+
 def volts(code: int, vref: float) -> float:
     return code * vref / CODES
 
@@ -54,15 +68,13 @@ class Mcp3008(Driver):
 
     def __init__(self, options: Options, hardware: Any) -> None:
         super().__init__(options, hardware)
-        bad = [channel for channel in options.channels if not 0 <= int(channel) <= 7]
-        if bad:
-            raise ValueError(f"MCP3008 channels are 0-7, got {bad}")
+        channels = channel_numbers(options.channels)
         _ensure_default_factory(hardware.pin_factory)
         self.inputs: dict[str, MCP3008] = {}
         try:
-            for channel, name in sorted(options.channels.items()):
+            for channel, name in channels.items():
                 self.inputs[name] = MCP3008(
-                    channel=int(channel),
+                    channel=channel,
                     differential=options.differential,
                     max_voltage=options.vref,
                     **hardware.spi_device(0, options.device),
@@ -93,19 +105,20 @@ class Mcp3008(Driver):
         """Each configured input wanders around a different level below VREF."""
         from agents.sim.drift import Drift
         from agents.sim.mcp3008 import attach_mcp3008
+        from agents.sim.pins import replace_background
 
         chip = attach_mcp3008(simulation.pin_factory, options.device, options.vref)
         drifts = {}
-        for channel in options.channels:
-            level = options.vref * (0.25 + 0.08 * int(channel))
-            drifts[int(channel)] = Drift(level, options.vref * 0.15, seed=f"mcp3008-{channel}")
-            chip.voltages[int(channel)] = level
+        for channel in channel_numbers(options.channels):
+            level = options.vref * (0.25 + 0.08 * channel)
+            drifts[channel] = Drift(level, options.vref * 0.15, seed=f"mcp3008-{channel}")
+            chip.voltages[channel] = level
 
         def wander(now: float) -> None:
             for channel, drift in drifts.items():
                 chip.voltages[channel] = drift.advance(now)
 
-        simulation.add_background(wander)
+        replace_background(simulation, ("mcp3008", options.device), wander)
 
 
 DRIVERS = (Mcp3008,)

@@ -58,7 +58,7 @@ class Motion(Driver):
     @classmethod
     def simulate(cls, options: Options, simulation: Any) -> None:
         """Someone walks past now and then; the PIR holds its output high for a few seconds."""
-        from agents.sim.pins import TimedPin, drive
+        from agents.sim.pins import TimedPin, drive, replace_background
 
         pin = simulation.pin_factory.pin(options.pin, pin_class=TimedPin)
         chance = random.Random(options.pin)
@@ -71,7 +71,7 @@ class Motion(Driver):
                 quiet_at[0] = now + chance.uniform(2.5, 8.0)
                 drive(pin, True)
 
-        simulation.add_background(walk_past_now_and_then)
+        replace_background(simulation, ("pin", options.pin), walk_past_now_and_then)
 
 
 DRIVERS = (Motion,)

@@ -159,11 +159,12 @@ class System(Driver):
 
     @classmethod
     def simulate(cls, options: Options, simulation: Any) -> None:
+        from agents.sim.pins import replace_background
         from agents.sim.system import SystemTree
 
         tree = SystemTree(simulation.root)
         (Path(simulation.root) / options.disk_path.lstrip("/")).mkdir(parents=True, exist_ok=True)
-        simulation.add_background(tree.drift)
+        replace_background(simulation, "system", tree.drift)
 
 
 DRIVERS = (System,)

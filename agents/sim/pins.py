@@ -12,6 +12,8 @@ edges with computed timestamps instead of sleeping, so readings are exact and te
 from __future__ import annotations
 
 import threading
+import weakref
+from collections.abc import Callable
 from time import monotonic
 from typing import Any
 
@@ -122,3 +124,22 @@ def drive(pin: Any, level: bool) -> bool:
     except AssertionError:
         return False
     return True
+
+
+_BACKGROUND_BY_KEY: weakref.WeakKeyDictionary[Any, dict[Any, Callable[[float], None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def replace_background(simulation: Any, key: Any, fn: Callable[[float], None]) -> None:
+    """Register ``fn`` with the simulation, replacing what an earlier ``simulate()`` registered under ``key``.
+
+    The runtime calls ``simulate()`` again whenever it (re)opens an agent: after a failure, or on reload
+    with changed options. Without this, each reopen would add another callback driving the same pin.
+    """
+    registered = _BACKGROUND_BY_KEY.setdefault(simulation, {})
+    previous = registered.get(key)
+    if previous is not None:
+        simulation.remove_background(previous)
+    registered[key] = fn
+    simulation.add_background(fn)

@@ -130,6 +130,8 @@ def test_inputs_refuse_commands(sim):
 def test_simulated_door_opens_now_and_then(sim):
     options = ContactOptions(pin="GPIO17")
     Contact.simulate(options, sim)
+    Contact.simulate(options, sim)  # the runtime simulates again on every reopen: still one door
+    assert len(sim._background) == 1
     contact = Contact(options, sim)
     events = Events()
     contact.watch(events)

@@ -114,3 +114,21 @@ def test_no_probes_is_a_read_error_until_one_appears(tmp_path):
         driver.read()
     W1Bus(tmp_path / "w1").add_probe("28-000000000009", 4.0)
     assert driver.read() == {"28-000000000009": 4.0}
+
+
+def test_simulation_creates_drifting_probes(tmp_path):
+    from agents.sim.hardware import SimulatedHardware
+
+    with SimulatedHardware(tmp_path) as sim:
+        options = Options(names={"28-00000000aaaa": "water", "28-00000000bbbb": "air"})
+        Ds18b20.simulate(options, sim)
+        Ds18b20.simulate(options, sim)  # the runtime simulates again on every reopen
+        assert len(sim._background) == 1
+        driver = Ds18b20(options, sim)
+        first = driver.read()
+        assert set(first) == {"water", "air"}
+        for step in range(1, 40):
+            sim.tick(step * 0.5)
+        later = driver.read()
+        assert later != first
+        assert all(abs(later[name] - first[name]) <= 3.0 for name in first)

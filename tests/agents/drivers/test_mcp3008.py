@@ -98,9 +98,19 @@ def test_second_chip_on_ce1_with_its_own_vref(sim):
     on_ce1.close()
 
 
-def test_channel_outside_0_to_7_is_refused(sim):
+@pytest.mark.parametrize("key", [8, -1, "x", "9"])
+def test_channel_outside_0_to_7_is_refused(sim, key):
     with pytest.raises(ValueError, match="0-7"):
-        Mcp3008(Options(channels={8: "nope"}), sim)
+        Mcp3008(Options(channels={key: "nope"}), sim)
+
+
+def test_channel_keys_from_yaml_may_be_strings(sim):
+    chip = attach_mcp3008(sim.pin_factory)
+    chip.voltages[7] = 3.3
+    driver = Mcp3008(Options(channels={"7": "top", "2": "low"}), sim)
+    assert list(driver.read()) == ["low", "top"]
+    assert chip.conversions == [(True, 2), (True, 7)]
+    driver.close()
 
 
 def test_scaled_helper_matches_volts_by_default():

@@ -133,3 +133,18 @@ def test_drift_keeps_values_plausible_and_uptime_rising(tmp_path):
     assert 41.0 <= last["cpu_temperature"] <= 62.0
     assert 0 < last["memory_used"] < 100
     assert last["uptime"] == pytest.approx(first["uptime"] + 198, abs=0.01)
+
+
+def test_simulation_builds_the_tree_and_drifts_it(tmp_path):
+    from agents.sim.hardware import SimulatedHardware
+
+    with SimulatedHardware(tmp_path) as sim:
+        System.simulate(Options(), sim)
+        System.simulate(Options(), sim)  # a reopen replaces the drift callback instead of adding one
+        assert len(sim._background) == 1
+        driver = System(Options(), sim)
+        first = driver.read()
+        assert first["under_voltage"] == "OFF"
+        sim.tick(100.0)
+        sim.tick(160.0)
+        assert driver.read()["uptime"] == pytest.approx(first["uptime"] + 60, abs=0.01)
