@@ -26,7 +26,6 @@ class ContactOptions:
         None, help="the switch is closed when the pin reads low; only needed with pull_up: null"
     )
     bounce_time: Duration | None = option(0.02, help="debounce: a level must hold this long to count")
-    hold_time: Duration = option(1.0, minimum=0.05, help="a press held this long is a long_press event")
     invert: bool = option(False, help="report the opposite state (e.g. a normally-closed reed switch)")
     device_class: str | None = option(
         "door", choices=DEVICE_CLASSES, help="Home Assistant device_class of the state"
@@ -38,62 +37,53 @@ class ButtonOptions(ContactOptions):
     device_class: str | None = option(
         None, choices=DEVICE_CLASSES, help="Home Assistant device_class of the state"
     )
+    hold_time: Duration = option(1.0, minimum=0.05, help="a press held this long is a long_press event")
 
 
 class Contact(Driver):
     """State ON when the contact is open (door open), as Home Assistant's door/window classes expect."""
 
     type_name = "contact"
-    summary = "Door/window contact (reed switch) on a GPIO: state ON when open, press/long_press events"
+    summary = "Door/window contact (reed switch) on a GPIO: state ON when open, reported as it changes"
     Options = ContactOptions
     on_when_closed = False  # Button overrides: ON while pressed
 
     def __init__(self, options: ContactOptions, hardware: Any) -> None:
         super().__init__(options, hardware)
         self._emit: Callable[[Readings], None] | None = None
-        self._was_held = False
         self.device = GpioButton(
             options.pin,
             bounce_time=options.bounce_time or None,
-            hold_time=options.hold_time,
             pin_factory=hardware.pin_factory,
             **input_pull(options.pull_up, options.active_low, options.pin),
+            **self._hold_arguments(),
         )
 
+    def _hold_arguments(self) -> dict[str, Any]:
+        return {}
+
     def state_word(self, closed: bool) -> str:
-        return on_off(closed == self.on_when_closed ^ self.options.invert)
+        return on_off(closed == (self.on_when_closed != self.options.invert))
 
     def quantities(self) -> list[Quantity]:
-        return [
-            Quantity("state", None, self.options.device_class, None, component="binary_sensor"),
-            Quantity("event", None, None, None, component="event"),
-        ]
+        return [Quantity("state", None, self.options.device_class, None, component="binary_sensor")]
 
     def read(self) -> Readings:
         return {"state": self.state_word(self.device.is_active)}
 
     def watch(self, emit: Callable[[Readings], None]) -> None:
-        """State changes as they happen; ``press`` on release of a short press, ``long_press`` on hold."""
+        """State changes as they happen (after debouncing)."""
         self._emit = emit
         self.device.when_activated = self._closed
         self.device.when_deactivated = self._opened
-        self.device.when_held = self._held
 
     def _closed(self) -> None:
-        self._was_held = False
         if self._emit:
             self._emit({"state": self.state_word(True)})
 
     def _opened(self) -> None:
         if self._emit:
             self._emit({"state": self.state_word(False)})
-            if not self._was_held:
-                self._emit({"event": "press"})
-
-    def _held(self) -> None:
-        self._was_held = True
-        if self._emit:
-            self._emit({"event": "long_press"})
 
     def close(self) -> None:
         self.device.close()
@@ -126,6 +116,35 @@ class Button(Contact):
     summary = "Push button on a GPIO: state ON while pressed, press and long_press events"
     Options = ButtonOptions
     on_when_closed = True
+
+    def __init__(self, options: ButtonOptions, hardware: Any) -> None:
+        self._was_held = False
+        super().__init__(options, hardware)
+
+    def _hold_arguments(self) -> dict[str, Any]:
+        return {"hold_time": self.options.hold_time}
+
+    def quantities(self) -> list[Quantity]:
+        return [*super().quantities(), Quantity("event", None, None, None, component="event")]
+
+    def watch(self, emit: Callable[[Readings], None]) -> None:
+        """State changes, plus ``press`` on release of a short press and ``long_press`` once held."""
+        super().watch(emit)
+        self.device.when_held = self._held
+
+    def _closed(self) -> None:
+        self._was_held = False
+        super()._closed()
+
+    def _opened(self) -> None:
+        super()._opened()
+        if self._emit and not self._was_held:
+            self._emit({"event": "press"})
+
+    def _held(self) -> None:
+        self._was_held = True
+        if self._emit:
+            self._emit({"event": "long_press"})
 
     @classmethod
     def simulate(cls, options: ButtonOptions, simulation: Any) -> None:

@@ -49,4 +49,4 @@ def input_pull(pull_up: bool | None, active_low: bool | None, pin: str) -> dict[
 
 def active_level(pull_up: bool | None, active_low: bool | None) -> bool:
     """The pin level (True = high) at which an input with these settings is active."""
-    return not input_pull(pull_up, active_low, "")["active_state"] if pull_up is None else not pull_up
+    return input_pull(pull_up, active_low, "")["active_state"] if pull_up is None else not pull_up

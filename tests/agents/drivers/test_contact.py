@@ -47,6 +47,18 @@ def test_contact_reports_open_as_on_with_door_class(sim):
     contact.close()
 
 
+def test_contact_emits_state_changes_only(sim):
+    contact = Contact(ContactOptions(pin="GPIO17", bounce_time=None), sim)
+    assert [quantity.name for quantity in contact.quantities()] == ["state"]
+    events = Events()
+    contact.watch(events)
+    pin = sim.pin_factory.pin("GPIO17")
+    pin.drive_low()
+    pin.drive_high()
+    assert events.seen == [{"state": "OFF"}, {"state": "ON"}]
+    contact.close()
+
+
 def test_contact_invert_for_normally_closed_switches(sim):
     contact = Contact(ContactOptions(pin="GPIO17", bounce_time=None, invert=True), sim)
     assert contact.read() == {"state": "OFF"}
@@ -84,6 +96,15 @@ def test_pull_down_button_is_active_high(sim):
     assert button.read() == {"state": "OFF"}
     pin.drive_high()
     assert button.read() == {"state": "ON"}
+    button.close()
+
+
+def test_button_has_a_state_and_an_event_quantity(sim):
+    button = Button(ButtonOptions(pin="GPIO5"), sim)
+    quantities = {quantity.name: quantity for quantity in button.quantities()}
+    assert quantities["state"].component == "binary_sensor"
+    assert quantities["state"].device_class is None
+    assert (quantities["event"].component, quantities["event"].state_class) == ("event", None)
     button.close()
 
 
@@ -146,13 +167,21 @@ def test_simulated_door_opens_now_and_then(sim):
     contact.close()
 
 
-def test_simulated_button_gets_pressed(sim):
-    options = ButtonOptions(pin="GPIO5", bounce_time=None, hold_time=0.5)
+@pytest.mark.parametrize(
+    ("pull_up", "active_low"), [(True, None), (False, None), (None, False), (None, True)]
+)
+def test_simulated_button_gets_pressed(sim, pull_up, active_low):
+    options = ButtonOptions(
+        pin="GPIO5", pull_up=pull_up, active_low=active_low, bounce_time=None, hold_time=0.5
+    )
     Button.simulate(options, sim)
     button = Button(options, sim)
     events = Events()
     button.watch(events)
-    for step in range(600):
+    sim.tick(0.0)
+    assert button.read() == {"state": "OFF"}  # nobody presses at first
+    for step in range(1, 600):
         sim.tick(step * 0.5)
     events.wait_for({"state": "ON"})
+    events.wait_for({"event": "press"})
     button.close()
