@@ -53,3 +53,15 @@ def animate(simulation: Any, target: object, **drifts: Drift) -> Callable[[float
 
     simulation.add_background(step)
     return step
+
+
+def animate_climate(
+    simulation: Any, chip: object, seed: str, temperature: float = 21.0, humidity: float = 50.0
+) -> Callable[[float], None]:
+    """Indoor-looking temperature (±3 °C) and relative humidity (±12 %) on a chip's attributes."""
+    return animate(
+        simulation,
+        chip,
+        temperature=Drift(temperature, 3.0, seed=seed + "-temperature"),
+        humidity=Drift(humidity, 12.0, seed=seed + "-humidity"),
+    )

@@ -1,0 +1,1 @@
+"""Register- and command-level emulations of the I2C chips Perch drives, one module per chip."""
