@@ -51,7 +51,8 @@ class I2cChip:
     def transfer_write(self, data: bytes) -> None:
         if self.is_absent:
             raise Nack
-        self.write(bytes(data))
+        if data:  # an empty write (SMBus quick command) only tests that the address is acknowledged
+            self.write(bytes(data))
 
     def transfer_read(self, length: int) -> bytes:
         if self.is_absent:
