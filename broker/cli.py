@@ -1,9 +1,81 @@
-"""`perch` subcommands of the broker component."""
+"""`perch broker`: run the MQTT broker from the appliance config and/or quick flags."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
     """Add this component's subcommands to the `perch` command."""
+    parser = subcommands.add_parser(
+        "broker",
+        help="run the MQTT broker (3.1, 3.1.1, 5.0 over TCP and WebSockets)",
+        description="Run Perch's MQTT broker. Flags override the config file's broker: section.",
+    )
+    parser.add_argument("--config", metavar="FILE", help="appliance YAML file (its broker: section is used)")
+    parser.add_argument("--bind", metavar="ADDR", help="address every listener binds (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, metavar="N", help="MQTT/TCP port (0 picks a free one)")
+    parser.add_argument(
+        "--ws-port", type=int, metavar="N", help="MQTT over WebSocket port (0 picks a free one)"
+    )
+    parser.add_argument("--max-keepalive", type=int, metavar="S", help="longest keepalive allowed (seconds)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.set_defaults(handler=run_broker)
+
+
+def build_config(args: argparse.Namespace):  # -> BrokerConfig
+    """The config file's broker section with the command line's flags applied on top."""
+    from broker.config import BrokerConfig, ListenerConfig, load_config_file
+
+    config = load_config_file(args.config) if args.config else BrokerConfig()
+    listeners = list(config.listeners)
+    if args.port is not None:
+        listeners = [lst for lst in listeners if lst.websockets or lst.tls] + [ListenerConfig(port=args.port)]
+    if args.ws_port is not None:
+        listeners = [lst for lst in listeners if not lst.websockets] + [
+            ListenerConfig(port=args.ws_port, websockets=True)
+        ]
+    if args.bind is not None:
+        for listener in listeners:
+            listener.bind = args.bind
+    config.listeners = listeners
+    if args.max_keepalive is not None:
+        config.max_keepalive = args.max_keepalive
+    config.validate()
+    return config
+
+
+def run_broker(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from broker.config import ConfigError
+    from broker.server.app import ListenError, install_uvloop, serve
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        config = build_config(args)
+    except ConfigError as error:
+        print(f"perch broker: bad config: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    def announce(server) -> None:
+        for scheme, host, port in server.listening:
+            print(f"listening {scheme}://{host}:{port}", flush=True)
+
+    install_uvloop()
+    try:
+        asyncio.run(serve(config, announce))
+    except ListenError as error:
+        print(f"perch broker: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK

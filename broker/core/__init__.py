@@ -1,0 +1,1 @@
+"""The broker core: sessions, subscription and retained tries, routing. Synchronous, no I/O."""

@@ -1,0 +1,123 @@
+"""CONNECT: identity, session, keepalive, limits both ways, will; answered with CONNACK."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from broker.codec import ConnAck, Connect, Properties, ProtocolVersion, ReasonCode
+from broker.core.sessions import NEVER_EXPIRES
+from broker.protocol import outgoing
+from broker.protocol.errors import ConnectRefused, ProtocolViolation
+from broker.topics import TopicError, validate_topic_name
+
+if TYPE_CHECKING:
+    from broker.protocol.connection import Connection
+
+V31_MAX_CLIENT_ID = 23
+
+
+def handle_connect(conn: Connection, packet: Connect) -> None:
+    from broker.protocol.connection import State
+
+    if conn.state is not State.AWAIT_CONNECT:
+        raise ProtocolViolation(ReasonCode.PROTOCOL_ERROR, "second CONNECT", "MQTT-3.1.0-2")
+    conn.version = version = ProtocolVersion(packet.protocol_version)
+    properties = packet.properties
+    if version == ProtocolVersion.V5:
+        _read_client_limits(conn, properties)
+    client_id, assigned = _client_id(conn, packet)
+    if packet.will is not None:
+        _check_will(packet)
+    server_keep_alive = _negotiate_keep_alive(conn, packet.keep_alive)
+    session, present = conn.broker.open_session(client_id, packet.clean_start, conn, conn.clock())
+    conn.client_id, conn.session, conn.state = client_id, session, State.CONNECTED
+    session.protocol_version = version
+    session.expiry_interval = _session_expiry(packet)
+    session.will = packet.will
+    conn.broker.stats.connections_total += 1
+    conn.send(ConnAck(present, ReasonCode.SUCCESS, _connack_properties(conn, assigned, server_keep_alive)))
+    if present:
+        outgoing.resend_inflight(conn)
+        outgoing.drain_queue(conn)
+
+
+def _read_client_limits(conn: Connection, properties: Properties) -> None:
+    if properties.authentication_method is not None:
+        raise ConnectRefused(
+            ReasonCode.BAD_AUTHENTICATION_METHOD, "enhanced authentication is not supported", "MQTT-4.12.0-1"
+        )
+    if properties.receive_maximum is not None:
+        conn.client_receive_maximum = properties.receive_maximum
+    if properties.maximum_packet_size is not None:
+        conn.client_maximum_packet_size = properties.maximum_packet_size
+    conn.client_topic_alias_maximum = properties.topic_alias_maximum or 0
+    conn.problem_information = properties.request_problem_information != 0
+
+
+def _client_id(conn: Connection, packet: Connect) -> tuple[str, str | None]:
+    """The client id to use, and the assigned one to tell an MQTT 5 client [MQTT-3.2.2-16]."""
+    client_id = packet.client_id
+    if client_id:
+        too_long = packet.protocol_version == ProtocolVersion.V31 and len(client_id) > V31_MAX_CLIENT_ID
+        if too_long or len(client_id) > conn.limits.max_client_id_length:
+            raise ConnectRefused(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "client identifier too long")
+        return client_id, None
+    if packet.protocol_version == ProtocolVersion.V31 or (
+        packet.protocol_version == ProtocolVersion.V311 and not packet.clean_start
+    ):
+        raise ConnectRefused(
+            ReasonCode.CLIENT_IDENTIFIER_NOT_VALID,
+            "a zero-length client identifier needs clean session",
+            "MQTT-3.1.3-8",
+        )
+    generated = f"auto-{secrets.token_hex(8)}"
+    return generated, generated if packet.protocol_version == ProtocolVersion.V5 else None
+
+
+def _check_will(packet: Connect) -> None:
+    try:
+        validate_topic_name(packet.will.topic)
+    except TopicError as error:
+        raise ConnectRefused(ReasonCode.TOPIC_NAME_INVALID, str(error), error.spec_id) from None
+    properties = packet.will.properties
+    if properties.payload_format_indicator == 1:
+        try:
+            packet.will.payload.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConnectRefused(
+                ReasonCode.PAYLOAD_FORMAT_INVALID, "will payload is not UTF-8", "MQTT-3.1.3-11"
+            ) from None
+
+
+def _negotiate_keep_alive(conn: Connection, requested: int) -> int | None:
+    """Apply ``max_keepalive``; returns the Server Keep Alive to advertise, if it differs [MQTT-3.2.2-21].
+
+    3.1/3.1.1 have no way to tell the client, so their keepalive is kept as asked.
+    """
+    limit = conn.limits.max_keepalive
+    if conn.version == ProtocolVersion.V5 and limit and (requested == 0 or requested > limit):
+        conn.keep_alive = limit
+        return limit
+    conn.keep_alive = requested
+    return None
+
+
+def _session_expiry(packet: Connect) -> int:
+    """MQTT 5 takes the Session Expiry Interval; 3.1.1 clean session maps to 0 or never [MQTT-3.1.2-6]."""
+    if packet.protocol_version == ProtocolVersion.V5:
+        return packet.properties.session_expiry_interval or 0
+    return 0 if packet.clean_start else NEVER_EXPIRES
+
+
+def _connack_properties(conn: Connection, assigned: str | None, server_keep_alive: int | None) -> Properties:
+    if conn.version != ProtocolVersion.V5:
+        return Properties()
+    limits = conn.limits
+    return Properties(
+        assigned_client_identifier=assigned,
+        server_keep_alive=server_keep_alive,
+        receive_maximum=limits.receive_maximum if limits.receive_maximum != 65535 else None,
+        topic_alias_maximum=limits.topic_alias_maximum or None,
+        maximum_packet_size=limits.max_packet_size if limits.max_packet_size < 268_435_455 else None,
+    )

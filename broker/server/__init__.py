@@ -1,0 +1,1 @@
+"""The asyncio layer: listeners (TCP, WebSocket), timers, $SYS, and the embeddable runner."""

@@ -1,0 +1,184 @@
+"""The running broker: listeners, timers and ``$SYS``, on one asyncio event loop.
+
+``serve(config)`` runs until cancelled or signalled (the CLI); ``start_in_thread(config)`` runs a
+broker on its own loop in a daemon thread and returns once it listens (``perch demo``, tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from broker.config import BrokerConfig, ListenerConfig
+from broker.core.broker import Broker
+from broker.server.sys_topics import SysPublisher
+from broker.server.transports import MqttTransport, WebSocketTransport
+
+log = logging.getLogger("perch.broker")
+TICK_SECONDS = 0.5
+
+
+class ListenError(OSError):
+    """A listener could not be opened (port in use, bad address)."""
+
+
+@dataclass
+class BrokerServer:
+    config: BrokerConfig
+    clock: Callable[[], float] = time.monotonic
+    ports: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.broker = Broker(self.config.queue_limits(), self.config.max_retained_messages)
+        self.limits = self.config.protocol_limits()
+        self.transports: set[MqttTransport] = set()
+        self.listening: list[tuple[str, str, int]] = []
+        self._servers: list[asyncio.base_events.Server] = []
+        self._sys = SysPublisher(self.broker, self.clock())
+        self._next_sys = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def start(self) -> None:
+        """Open every listener; raises ListenError naming the one that failed."""
+        loop = asyncio.get_running_loop()
+        for listener in self.config.listeners:
+            factory = WebSocketTransport if listener.websockets else MqttTransport
+            try:
+                server = await loop.create_server(
+                    lambda factory=factory: factory(self),
+                    listener.bind,
+                    listener.port,
+                    ssl=_ssl_context(listener),
+                    reuse_address=True,
+                )
+            except (OSError, ssl.SSLError) as error:
+                await self.stop()
+                raise ListenError(f"cannot listen on {listener.bind}:{listener.port}: {error}") from error
+            self._servers.append(server)
+            port = server.sockets[0].getsockname()[1]
+            scheme = listener.scheme
+            self.ports.setdefault(scheme, port)
+            self.listening.append((scheme, listener.bind, port))
+        self._tick()
+
+    def _tick(self) -> None:
+        """Timers: keepalive and CONNECT timeouts, delayed wills, session expiry, ``$SYS``."""
+        now = self.clock()
+        self.broker.tick(now)
+        for transport in list(self.transports):
+            if transport.connection is not None:
+                transport.connection.check_timers(now)
+                if transport.connection.is_closing:
+                    transport.flush()
+        interval = self.config.sys_interval
+        if interval and now >= self._next_sys:
+            self._sys.publish(now)
+            self._next_sys = now + interval
+        self._timer = asyncio.get_running_loop().call_later(TICK_SECONDS, self._tick)
+
+    async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        for server in self._servers:
+            server.close()
+        for transport in list(self.transports):
+            if transport.transport is not None:
+                transport.transport.abort()
+        for server in self._servers:
+            with contextlib.suppress(Exception):
+                await server.wait_closed()
+        self._servers.clear()
+
+
+def _ssl_context(listener: ListenerConfig) -> ssl.SSLContext | None:
+    if listener.tls is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(listener.tls.certfile, listener.tls.keyfile)
+    if listener.tls.cafile:
+        context.load_verify_locations(listener.tls.cafile)
+    if listener.tls.require_certificate:
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def install_uvloop() -> bool:
+    """Use uvloop when it is installed (optional, never a dependency)."""
+    try:
+        import uvloop  # type: ignore[import-not-found]
+    except ImportError:
+        return False
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return True
+
+
+async def serve(config: BrokerConfig, on_listening: Callable[[BrokerServer], None] | None = None) -> None:
+    """Run a broker until cancelled or SIGINT/SIGTERM."""
+    server = BrokerServer(config)
+    await server.start()
+    if on_listening is not None:
+        on_listening(server)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal_number, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+@dataclass
+class RunningBroker:
+    """A broker running on its own event loop in a daemon thread."""
+
+    ports: dict[str, int]
+    server: BrokerServer
+    loop: asyncio.AbstractEventLoop
+    thread: threading.Thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self.thread.is_alive():
+            return
+        future = asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop)
+        with contextlib.suppress(Exception):
+            future.result(timeout)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout)
+
+
+def start_in_thread(config: BrokerConfig, timeout: float = 10.0) -> RunningBroker:
+    """Start a broker in a daemon thread; returns once it listens (raises ListenError if it cannot)."""
+    loop = asyncio.new_event_loop()
+    server = BrokerServer(config)
+    started = threading.Event()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.start())
+        except BaseException as error:  # reported to the caller below
+            failure.append(error)
+            started.set()
+            loop.close()
+            return
+        started.set()
+        loop.run_forever()
+        loop.close()
+
+    thread = threading.Thread(target=run, name="perch-broker", daemon=True)
+    thread.start()
+    if not started.wait(timeout):
+        raise ListenError("the broker did not start in time")
+    if failure:
+        raise failure[0]
+    return RunningBroker(dict(server.ports), server, loop, thread)

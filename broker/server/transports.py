@@ -1,0 +1,179 @@
+"""asyncio transports for one MQTT connection: plain TCP and WebSocket (sans-IO ``websockets``).
+
+Both feed bytes to the same sans-IO :class:`Connection` and write everything it produced from one
+read with ONE ``transport.write``; output caused by other connections is flushed once per loop
+iteration via ``call_soon``. No per-message tasks, futures or log lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from websockets.frames import Opcode
+from websockets.http11 import Request
+from websockets.server import ServerProtocol
+
+from broker.protocol.connection import Connection
+
+if TYPE_CHECKING:
+    from broker.server.app import BrokerServer
+
+log = logging.getLogger("perch.broker")
+
+WRITE_BUFFER_HIGH = 1024 * 1024
+WS_SUBPROTOCOLS = ["mqtt", "mqttv3.1"]
+
+
+class MqttTransport(asyncio.Protocol):
+    """MQTT over a byte stream (TCP)."""
+
+    scheme = "mqtt"
+
+    def __init__(self, server: BrokerServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.connection: Connection | None = None
+        self._flush_scheduled = False
+        self._was_connected = False
+
+    # ---- asyncio.Protocol ----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)  # type: ignore[attr-defined]
+        peer = transport.get_extra_info("peername")
+        peer_text = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        self.connection = Connection(
+            self.server.broker, self.server.limits, self.server.clock, peer_text, self._schedule_flush
+        )
+        self.server.transports.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.feed(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.transports.discard(self)
+        connection = self.connection
+        if connection is None:
+            return
+        connection.connection_lost()
+        if self._was_connected:
+            log.info("client %s disconnected: %s", connection.client_id, connection.close_reason)
+
+    def pause_writing(self) -> None:
+        if self.connection is not None:
+            self.connection.is_congested = True
+
+    def resume_writing(self) -> None:
+        if self.connection is not None:
+            self.connection.resume()
+            self.flush()
+
+    # ---- MQTT bytes ---------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        self.connection.receive(data)
+        self.after_receive()
+
+    def after_receive(self) -> None:
+        connection = self.connection
+        if not self._was_connected and connection.is_connected:
+            self._was_connected = True
+            log.info(
+                "client %s connected from %s (%s, MQTT level %d)",
+                connection.client_id,
+                connection.peer,
+                self.scheme,
+                connection.version,
+            )
+        self.flush()
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._flush_scheduled = False
+        connection = self.connection
+        if connection is None or self.transport is None:
+            return
+        data = connection.take_output()
+        if data and not self.transport.is_closing():
+            self.write_bytes(data)
+        if connection.is_closing:
+            self.close_transport()
+
+    def write_bytes(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    def close_transport(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+class WebSocketTransport(MqttTransport):
+    """MQTT over WebSocket: binary frames, subprotocol ``mqtt``, any path; packets may span frames."""
+
+    scheme = "ws"
+
+    def __init__(self, server: BrokerServer) -> None:
+        super().__init__(server)
+        self.websocket = ServerProtocol(
+            subprotocols=WS_SUBPROTOCOLS,
+            select_subprotocol=_select_subprotocol,
+            max_size=server.limits.max_packet_size,
+        )
+        self._handshake_done = False
+
+    def data_received(self, data: bytes) -> None:
+        websocket = self.websocket
+        websocket.receive_data(data)
+        for event in websocket.events_received():
+            if isinstance(event, Request):
+                self._answer_handshake(event)
+            elif event.opcode in (Opcode.BINARY, Opcode.CONT, Opcode.TEXT) and event.data:
+                if self.connection.is_closing:
+                    break
+                self.connection.receive(bytes(event.data))
+        self._send_websocket_output()
+        self.after_receive()
+
+    def _answer_handshake(self, request: Request) -> None:
+        response = self.websocket.accept(request)
+        self.websocket.send_response(response)
+        self._handshake_done = response.status_code == 101
+
+    def _send_websocket_output(self) -> None:
+        chunks = self.websocket.data_to_send()
+        if chunks and not self.transport.is_closing():
+            self.transport.write(b"".join(chunks))
+        if self.websocket.close_expected() and not self.transport.is_closing():
+            self.transport.close()
+
+    def eof_received(self) -> bool | None:
+        self.websocket.receive_eof()
+        return None
+
+    def write_bytes(self, data: bytes) -> None:
+        if self._handshake_done:
+            self.websocket.send_binary(data)
+            self._send_websocket_output()
+
+    def close_transport(self) -> None:
+        if not self.transport.is_closing() and self._handshake_done:
+            self.websocket.send_close()
+            chunks = self.websocket.data_to_send()
+            if chunks:
+                self.transport.write(b"".join(chunks))
+        super().close_transport()
+
+
+def _select_subprotocol(protocol: ServerProtocol, offered: list[str]) -> str | None:
+    """Prefer ``mqtt``; accept clients that offer no subprotocol rather than refuse them."""
+    for name in WS_SUBPROTOCOLS:
+        if name in offered:
+            return name
+    return None
