@@ -7,13 +7,13 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from time import monotonic, sleep
 from typing import Any
 
 from gpiozero import DistanceSensor
 from gpiozero.exc import DistanceSensorNoEcho, PWMSoftwareFallback
 
 from agents.drivers.base import Driver, Quantity, ReadError, Readings
+from agents.drivers.gpio_common import wait_for_first_sample
 from agents.drivers.options import Duration, GpioPin, option
 
 FIRST_ECHO_WAIT = 1.0  # seconds read() waits for the sampling thread's first echo
@@ -51,15 +51,9 @@ class Distance(Driver):
     def quantities(self) -> list[Quantity]:
         return [Quantity("distance", "cm", "distance", precision=1)]
 
-    def _has_echo(self) -> bool:
-        return len(self.device._queue.queue) > 0  # gpiozero keeps recent samples here
-
     def read(self) -> Readings:
-        deadline = monotonic() + self.options.first_echo_timeout
-        while not self._has_echo():
-            if monotonic() >= deadline:
-                raise ReadError(f"no echo from the HC-SR04 on {self.options.echo} (wiring, or 5 V ECHO?)")
-            sleep(0.02)
+        problem = f"no echo from the HC-SR04 on {self.options.echo} (wiring, or 5 V ECHO?)"
+        wait_for_first_sample(self.device, self.options.first_echo_timeout, problem)
         distance = self.device.distance * 100
         if not math.isfinite(distance):
             raise ReadError(f"implausible distance {distance}")

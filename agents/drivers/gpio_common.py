@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from time import monotonic, sleep
 from typing import Any
 
-from agents.drivers.base import CommandError
+from agents.drivers.base import CommandError, ReadError
 
 ON_WORDS = frozenset({"on", "1", "true", "yes", "high"})
 OFF_WORDS = frozenset({"off", "0", "false", "no", "low"})
@@ -50,3 +51,16 @@ def input_pull(pull_up: bool | None, active_low: bool | None, pin: str) -> dict[
 def active_level(pull_up: bool | None, active_low: bool | None) -> bool:
     """The pin level (True = high) at which an input with these settings is active."""
     return input_pull(pull_up, active_low, "")["active_state"] if pull_up is None else not pull_up
+
+
+def wait_for_first_sample(device: Any, timeout: float, problem: str) -> None:
+    """Wait (at most ``timeout`` s) until a smoothed gpiozero input has sampled once; else ReadError.
+
+    gpiozero's SmoothedInputDevice samples in a background thread into ``_queue.queue``; until the
+    first sample its value is a meaningless 0 and its first change fires no event.
+    """
+    deadline = monotonic() + timeout
+    while not device._queue.queue:
+        if monotonic() >= deadline:
+            raise ReadError(problem)
+        sleep(0.01)

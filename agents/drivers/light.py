@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from time import monotonic, sleep
 from typing import Any
 
 from gpiozero import LightSensor
 
 from agents.drivers.base import Driver, Quantity, ReadError, Readings
+from agents.drivers.gpio_common import wait_for_first_sample
 from agents.drivers.options import Duration, GpioPin, option
 
 
@@ -53,11 +53,8 @@ class Light(Driver):
         return [Quantity("light", "%", None, precision=0)]
 
     def read(self) -> Readings:
-        deadline = monotonic() + self.options.first_sample_timeout
-        while not self.device._queue.queue:  # gpiozero's recent samples; empty until the first one
-            if monotonic() >= deadline:
-                raise ReadError(f"no light sample from {self.options.pin} yet")
-            sleep(0.02)
+        problem = f"no light sample from {self.options.pin} yet"
+        wait_for_first_sample(self.device, self.options.first_sample_timeout, problem)
         percent = self.device.value * 100
         if not math.isfinite(percent):
             raise ReadError(f"implausible light level {percent}")

@@ -12,7 +12,7 @@ from typing import Any
 from gpiozero import MotionSensor
 
 from agents.drivers.base import Driver, Quantity, Readings
-from agents.drivers.gpio_common import on_off
+from agents.drivers.gpio_common import on_off, wait_for_first_sample
 from agents.drivers.options import GpioPin, option
 
 
@@ -39,6 +39,7 @@ class Motion(Driver):
             active_state=None if options.pull_up is not None else True,
             queue_len=options.queue_len,
             threshold=options.threshold,
+            partial=True,  # a read never waits for the whole queue to fill
             pin_factory=hardware.pin_factory,
         )
 
@@ -46,6 +47,7 @@ class Motion(Driver):
         return [Quantity("motion", None, "motion", None, component="binary_sensor")]
 
     def read(self) -> Readings:
+        wait_for_first_sample(self.device, 1.0, f"no sample from the PIR on {self.options.pin} yet")
         return {"motion": on_off(self.device.motion_detected)}
 
     def watch(self, emit: Callable[[Readings], None]) -> None:

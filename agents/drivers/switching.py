@@ -62,18 +62,20 @@ class SwitchedOutput(Driver):
         return self.read()
 
     def _start_timer(self, seconds: float) -> None:
-        self._timer = threading.Timer(seconds, self._time_up)
-        self._timer.daemon = True
-        self._timer.start()
+        timer = threading.Timer(seconds, self._time_up)
+        timer.args = (timer,)  # so a timer that fired just as a newer command replaced it knows it is stale
+        timer.daemon = True
+        self._timer = timer
+        timer.start()
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
-    def _time_up(self) -> None:
+    def _time_up(self, timer: threading.Timer) -> None:
         with self._lock:
-            if self._timer is None or self.device.closed:
+            if self._timer is not timer or self.device.closed:
                 return
             self._timer = None
             self.device.off()

@@ -110,3 +110,19 @@ def test_close_during_a_pulse_stops_the_timer(sim):
     relay.close()
     threading.Event().wait(0.15)
     assert emitted == []
+
+
+def test_a_new_pulse_restarts_the_timer(sim):
+    relay = Relay(SwitchOptions(pin="GPIO27", pulse=0.2), sim)
+    pin = sim.pin_factory.pin("GPIO27")
+    done = threading.Event()
+    relay.watch(lambda readings: done.set())
+    relay.command("ON")
+    first_timer = relay._timer
+    relay.command("ON")  # pressed again: the pulse lasts from now
+    assert relay._timer is not first_timer
+    first_timer.function(first_timer)  # the old timer firing late must not cut the new pulse short
+    assert pin.state == 1
+    assert done.wait(2.0)
+    assert pin.state == 0
+    relay.close()
