@@ -109,7 +109,21 @@ def validate_broker_section(schema: Schema, data: Any) -> None:
     except ConfigError as error:
         schema.issues.extend(error.issues)
     except (TypeError, ValueError, KeyError) as error:
-        schema.error(("broker",), f"{error}")
+        where = getattr(error, "path", None)
+        if isinstance(where, str) and hasattr(error, "message"):
+            schema.error(parse_path(where), str(error.message))
+        else:
+            schema.error(("broker",), str(error))
+
+
+def parse_path(text: str) -> YamlPath:
+    """``broker.listeners[1].port`` -> ``("broker", "listeners", 1, "port")``."""
+    path: list[str | int] = []
+    for part in text.split("."):
+        name, *indexes = part.replace("]", "").split("[")
+        path += [name] if name else []
+        path += [int(index) for index in indexes if index.isdigit()]
+    return tuple(path)
 
 
 def check_top_level(schema: Schema, top: TopLevel) -> None:

@@ -43,6 +43,8 @@ def describe_default(spec: dataclasses.Field, annotation: Any) -> str:
         return "**required**"
     if spec.default is dataclasses.MISSING:
         default = spec.default_factory()
+        if dataclasses.is_dataclass(default):
+            return "see below"
         return f"`{default!r}`" if default not in ({}, []) else "empty"
     if spec.default is None:
         return "none"

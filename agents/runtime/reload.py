@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from agents.config.appliance import drop_in_files
+from agents.config.appliance import ApplianceConfig, drop_in_files
 from agents.config.errors import ConfigError
 from agents.config.loader import load_config
 from agents.runtime.runtime import Changes, Runtime
@@ -36,6 +36,7 @@ class Reloader:
         self.config_file = Path(config_file)
         self.report = report
         self.seen = fingerprint(self.config_file)
+        self.adjust: Callable[[ApplianceConfig], None] = lambda config: None  # e.g. the demo's broker port
 
     def check(self) -> Changes | None:
         """Reload if the files changed since last time; None when nothing changed or the config is bad."""
@@ -52,6 +53,7 @@ class Reloader:
         except ConfigError as error:
             self.report(f"config not reloaded, the running agents continue:\n{error}")
             return None
+        self.adjust(config)
         changes = self.runtime.apply(config)
         self.report(f"config reloaded: {changes}")
         return changes
