@@ -1,0 +1,150 @@
+"""Fixtures for the image tests: synthetic Raspberry Pi OS-like base images and built Perch images.
+
+Images are inspected with the tools directly (sfdisk, mtools, debugfs, e2fsck), not with the builder's
+own wrappers, so a builder bug cannot hide itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from image.wheels import perch_wheel
+from tests.image.base_images import BOOT_START, make_base_image, make_tiny_root
+from tests.support.tools import require_tool
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PASSWORD_HASH = "$6$perchsalt$" + "x" * 86
+SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPerchTestKeyOnly me@laptop"
+CONFIG = f"""\
+node: greenhouse
+topic_prefix: perch
+broker:
+  listeners:
+    - {{port: 1883}}
+image:
+  user: {{name: ada, password_hash: "{PASSWORD_HASH}", ssh_keys: ["{SSH_KEY}"]}}
+  wifi: {{ssid: Home Net, passphrase: "correct horse", country: GB}}
+  timezone: Europe/London
+  locale: en_GB.UTF-8
+  keyboard: gb
+agents:
+  - name: climate
+    type: bme280
+    address: 0x76
+"""
+TOOLS = (("sfdisk", "fdisk"), ("mcopy", "mtools"), ("debugfs", "e2fsprogs"), ("mkfs.vfat", "dosfstools"))
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    path: Path
+    base: Path
+    result: subprocess.CompletedProcess[str]
+
+    @property
+    def table(self) -> dict:
+        output = subprocess.run([_tool("sfdisk"), "--json", str(self.path)], capture_output=True, check=True)
+        return json.loads(output.stdout)["partitiontable"]
+
+    @property
+    def root_spec(self) -> str:
+        return f"{self.path}?offset={self.table['partitions'][1]['start'] * 512}"
+
+    @property
+    def boot_spec(self) -> str:
+        return f"{self.path}@@{BOOT_START * 512}"
+
+    def boot_file(self, name: str) -> str | None:
+        result = subprocess.run([_tool("mtype"), "-i", self.boot_spec, f"::{name}"], capture_output=True)
+        return result.stdout.decode() if result.returncode == 0 else None
+
+    def root_file(self, path: str) -> bytes:
+        result = subprocess.run([_tool("debugfs"), "-R", f"cat {path}", self.root_spec], capture_output=True)
+        return result.stdout
+
+    def root_stat(self, path: str) -> dict[str, str]:
+        """Type, mode, owner and link target of ``path`` from ``debugfs stat``; {} when missing."""
+        result = subprocess.run([_tool("debugfs"), "-R", f"stat {path}", self.root_spec], capture_output=True)
+        text = result.stdout.decode(errors="replace")
+        match = re.search(r"Type: (\S+)\s+Mode:\s+(\d+)", text)
+        if not match:
+            return {}
+        owner = re.search(r"User:\s+(\d+)\s+Group:\s+(\d+)", text)
+        link = re.search(r'Fast link dest: "([^"]*)"', text)
+        return {
+            "type": match.group(1),
+            "mode": match.group(2),
+            "uid": owner.group(1) if owner else "",
+            "gid": owner.group(2) if owner else "",
+            "link": link.group(1) if link else "",
+        }
+
+
+def _tool(name: str) -> str:
+    return require_tool(name, dict(TOOLS).get(name, "mtools"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _image_tools() -> None:
+    for command, package in TOOLS:
+        require_tool(command, package)
+
+
+@pytest.fixture(scope="session")
+def prebuilt_perch_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Perch's wheel, built once per session so every build ships the same bytes."""
+    return perch_wheel(tmp_path_factory.mktemp("wheel"), 1704067200)
+
+
+def make_tiny_base(folder: Path, codename: str = "bookworm", root_mb: int = 24) -> Path:
+    root = make_tiny_root(folder / f"root-{codename}", codename)
+    return make_base_image(folder / f"base-{codename}.img", root, root_mb).path
+
+
+def run_build(
+    base: Path, config: Path, out: Path, *extra: str, user: str | None = None
+) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "perch", "image", "build", "--base", str(base), "--config", str(config)]
+    command += ["--out", str(out), *extra]
+    if user is not None:
+        setpriv = require_tool("setpriv", "util-linux")
+        command = [setpriv, f"--reuid={user}", f"--regid={user}", "--clear-groups", "--", *command]
+    environment = dict(os.environ, SOURCE_DATE_EPOCH="1704067200")
+    return subprocess.run(
+        command, capture_output=True, text=True, cwd=REPO_ROOT, env=environment, timeout=300
+    )
+
+
+@pytest.fixture(scope="session")
+def config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("config") / "perch.yaml"
+    path.write_text(CONFIG)
+    return path
+
+
+def _built(tmp_path_factory: pytest.TempPathFactory, codename: str, config: Path, wheel: Path) -> BuiltImage:
+    folder = tmp_path_factory.mktemp(f"built-{codename}")
+    base = make_tiny_base(folder, codename)
+    out = folder / "perch.img"
+    result = run_build(base, config, out, "--perch-wheel", str(wheel))
+    assert result.returncode == 0, result.stderr
+    return BuiltImage(out, base, result)
+
+
+@pytest.fixture(scope="session")
+def built_bookworm(tmp_path_factory, config_file, prebuilt_perch_wheel) -> Iterator[BuiltImage]:
+    yield _built(tmp_path_factory, "bookworm", config_file, prebuilt_perch_wheel)
+
+
+@pytest.fixture(scope="session")
+def built_trixie(tmp_path_factory, config_file, prebuilt_perch_wheel) -> Iterator[BuiltImage]:
+    yield _built(tmp_path_factory, "trixie", config_file, prebuilt_perch_wheel)
