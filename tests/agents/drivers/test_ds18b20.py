@@ -26,6 +26,19 @@ def test_real_capture_parses_and_its_crc_checks():
     assert crc8_maxim(bytes.fromhex("72014b467fff0e1057")) == 0
 
 
+# DS18B20 datasheet, Table 1 "Temperature/Data Relationship" (12-bit resolution).
+DATASHEET_TABLE = [
+    (125.0, 0x07D0), (85.0, 0x0550), (25.0625, 0x0191), (10.125, 0x00A2), (0.5, 0x0008), (0.0, 0x0000),
+    (-0.5, 0xFFF8), (-10.125, 0xFF5E), (-25.0625, 0xFE6F), (-55.0, 0xFC90),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("celsius", "register"), DATASHEET_TABLE)
+def test_emulated_temperature_register_matches_datasheet_table(celsius, register):
+    pad = scratchpad(celsius)
+    assert int.from_bytes(pad[0:2], "little") == register
+
+
 @pytest.mark.parametrize("celsius", [-55.0, -10.125, -0.125, 0.0, 20.5, 85.125, 125.0])
 def test_emulated_scratchpad_round_trips_through_the_parser(celsius):
     pad = scratchpad(celsius)
