@@ -70,14 +70,18 @@ class Calibration:
         return cls(t1, t2, t3, p1, p2, p3, p4, p5, p6, p7, p8, p9, block_88[25], h2, e1[2], h4, h5, h6)
 
 
-def compensate_temperature(adc_t: int, cal: Calibration) -> tuple[float, int]:
-    """Temperature in °C and t_fine (the fine temperature the other formulas need)."""
+def compensate_temperature(adc_t: int, cal: Calibration) -> tuple[float, float]:
+    """Temperature in °C and t_fine (the fine temperature the other formulas need).
+
+    t_fine stays a float: Bosch's worked example (t_fine 128422.29 -> 100653.27 Pa) is computed that
+    way; the datasheet's C code truncates it to an int, which moves pressure by less than 0.01 Pa.
+    """
     var1 = (adc_t / 16384.0 - cal.T1 / 1024.0) * cal.T2
     var2 = (adc_t / 131072.0 - cal.T1 / 8192.0) ** 2 * cal.T3
-    return (var1 + var2) / 5120.0, int(var1 + var2)
+    return (var1 + var2) / 5120.0, var1 + var2
 
 
-def compensate_pressure(adc_p: int, t_fine: int, cal: Calibration) -> float:
+def compensate_pressure(adc_p: int, t_fine: float, cal: Calibration) -> float:
     """Pressure in Pa."""
     var1 = t_fine / 2.0 - 64000.0
     var2 = var1 * var1 * cal.P6 / 32768.0
@@ -94,7 +98,7 @@ def compensate_pressure(adc_p: int, t_fine: int, cal: Calibration) -> float:
     return pressure + (var1 + var2 + cal.P7) / 16.0
 
 
-def compensate_humidity(adc_h: int, t_fine: int, cal: Calibration) -> float:
+def compensate_humidity(adc_h: int, t_fine: float, cal: Calibration) -> float:
     """Relative humidity in %, clipped to 0-100 as the datasheet does."""
     h = t_fine - 76800.0
     h = (adc_h - (cal.H4 * 64.0 + cal.H5 / 16384.0 * h)) * (
