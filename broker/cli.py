@@ -51,6 +51,7 @@ def build_config(args: argparse.Namespace):  # -> BrokerConfig
 def run_broker(args: argparse.Namespace) -> int:
     import asyncio
     import logging
+    import time
 
     from broker.config import ConfigError
     from broker.server.app import ListenError, install_uvloop, serve
@@ -67,7 +68,11 @@ def run_broker(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
 
     def announce(server) -> None:
-        for scheme, host, port in server.listening:
+        for index, (scheme, host, port) in enumerate(server.listening):
+            if index:
+                # Readers that select() on the pipe then readline() would strand a second line
+                # written in the same chunk inside their buffer; one line per chunk avoids that.
+                time.sleep(0.05)
             print(f"listening {scheme}://{host}:{port}", flush=True)
 
     install_uvloop()
