@@ -95,6 +95,7 @@ class AgentConfig:
     options: Any
     raw: dict[str, Any] = field(repr=False)  # the entry as written, to tell changed agents apart
     file: str = ""
+    mark: Any = None  # where its name is written (an errors.Mark)
 
 
 @dataclass

@@ -78,6 +78,7 @@ def build_agent(schema: Schema, registry: Registry, data: Any, path: YamlPath) -
         options=options,
         raw=data,
         file=schema.document.file,
+        mark=schema.document.mark((*path, "name")),
     )
 
 
@@ -155,15 +156,12 @@ def load_drop_in(registry: Registry, path: Path, issues: list[ConfigIssue]) -> l
 
 
 def check_unique_names(agents: list[AgentConfig], issues: list[ConfigIssue]) -> None:
-    from agents.config.errors import Mark
-
     seen: dict[str, AgentConfig] = {}
     for agent in agents:
         if agent.name in seen:
-            first = seen[agent.name].file
-            mark = Mark(agent.file, 1, 1)
-            issues.append(ConfigIssue(mark, (), f"agent name {agent.name!r} is used twice (also in {first})"))
-        seen[agent.name] = agent
+            message = f"agent name {agent.name!r} is used twice (first at {seen[agent.name].mark})"
+            issues.append(ConfigIssue(agent.mark, (), message))
+        seen.setdefault(agent.name, agent)
 
 
 def load_config(path: Path | str, registry: Registry | None = None) -> ApplianceConfig:
