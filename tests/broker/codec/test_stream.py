@@ -1,0 +1,136 @@
+"""StreamDecoder: framing across chunk boundaries, size limits, and the CONNECT-first rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from broker.codec import (
+    Connect,
+    MalformedPacket,
+    PacketTooLarge,
+    PingReq,
+    ProtocolError,
+    ProtocolVersion,
+    Publish,
+    ReasonCode,
+    StreamDecoder,
+    decode_packet,
+    encode,
+)
+
+V311 = ProtocolVersion.V311
+CONNECT = encode(Connect(client_id="stream"), V311)
+
+
+def connected_decoder(version: ProtocolVersion = V311) -> StreamDecoder:
+    decoder = StreamDecoder()
+    decoder.feed(encode(Connect(client_id="stream"), version))
+    return decoder
+
+
+def test_connect_sets_the_protocol_version() -> None:
+    decoder = StreamDecoder()
+    assert decoder.protocol_version is None
+    decoder.feed(encode(Connect(client_id="x"), ProtocolVersion.V5))
+    assert decoder.protocol_version is ProtocolVersion.V5
+
+
+def test_packets_fed_one_byte_at_a_time() -> None:
+    publishes = [Publish(f"t/{n}", bytes([n]) * 200, 1, False, False, n + 1) for n in range(3)]
+    stream = CONNECT + b"".join(encode(packet, V311) for packet in publishes)
+    decoder = StreamDecoder()
+    received = []
+    for index in range(len(stream)):
+        received += decoder.feed(stream[index : index + 1])
+    assert received[1:] == publishes
+    assert decoder.buffered_bytes == 0
+
+
+def test_many_packets_in_one_chunk_keep_their_order() -> None:
+    publishes = [Publish("a/b", str(n).encode()) for n in range(500)]
+    chunk = CONNECT + b"".join(encode(packet, V311) for packet in publishes) + b"\xc0\x00"
+    packets = StreamDecoder().feed(chunk)
+    assert packets[1:-1] == publishes
+    assert isinstance(packets[-1], PingReq)
+
+
+def test_a_split_fixed_header_waits_for_the_rest() -> None:
+    """A remaining length split after its first byte must not be read as complete."""
+    decoder = connected_decoder()
+    packet = Publish("t", b"x" * 300)
+    data = encode(packet, V311)
+    assert data[1] & 0x80  # two-byte remaining length
+    assert decoder.feed(data[:2]) == []
+    assert decoder.feed(data[2:]) == [packet]
+
+
+def test_buffer_keeps_only_the_incomplete_tail() -> None:
+    decoder = connected_decoder()
+    data = encode(Publish("t", b"payload"), V311)
+    assert decoder.feed(data + data[:4]) == [Publish("t", b"payload")]
+    assert decoder.buffered_bytes == 4
+    assert decoder.feed(data[4:]) == [Publish("t", b"payload")]
+    assert decoder.buffered_bytes == 0
+
+
+def test_declared_256_megabytes_is_not_allocated() -> None:
+    """A huge remaining length with a few bytes behind it costs only those bytes."""
+    decoder = connected_decoder()
+    header = bytes.fromhex("30 ff ff ff 7f")  # remaining length 268,435,455
+    assert decoder.feed(header + b"\x00\x01a") == []
+    assert decoder.buffered_bytes == len(header) + 3
+    assert decoder.feed(b"more") == []
+    assert decoder.buffered_bytes == len(header) + 7
+
+
+def test_oversize_packet_is_rejected_as_soon_as_its_header_is_complete() -> None:
+    decoder = connected_decoder()
+    decoder.max_packet_size = 1024
+    with pytest.raises(PacketTooLarge) as caught:
+        decoder.feed(bytes.fromhex("30 ff ff 03"))  # declares 65,535 bytes, none sent
+    assert caught.value.reason_code == ReasonCode.PACKET_TOO_LARGE
+    assert (caught.value.size, caught.value.limit) == (65_535 + 4, 1024)
+
+
+def test_packet_exactly_at_the_limit_is_accepted() -> None:
+    data = encode(Publish("t", b"x" * 100), V311)
+    decoder = StreamDecoder(max_packet_size=len(data), protocol_version=V311)
+    assert decoder.feed(data) == [Publish("t", b"x" * 100)]
+    decoder.max_packet_size = len(data) - 1
+    with pytest.raises(PacketTooLarge):
+        decoder.feed(data)
+
+
+def test_packets_before_a_bad_one_are_not_lost() -> None:
+    """The engine can still route what arrived before the malformed packet."""
+    good = Publish("t", b"kept")
+    decoder = connected_decoder()
+    with pytest.raises(MalformedPacket) as caught:
+        decoder.feed(encode(good, V311) + bytes.fromhex("36 07 0001 61 0001 6869"))
+    assert caught.value.decoded_before == [good]
+
+
+def test_garbage_first_byte_is_rejected_without_waiting_for_more() -> None:
+    with pytest.raises(ProtocolError) as caught:
+        StreamDecoder().feed(b"G")  # "GET / HTTP/1.1" sent to the MQTT port
+    assert caught.value.spec_id == "MQTT-3.1.0-1"
+
+
+def test_client_side_decoder_accepts_server_packets() -> None:
+    decoder = StreamDecoder(protocol_version=ProtocolVersion.V5)
+    assert decoder.feed(bytes.fromhex("20 03 00 00 00 d0 00"))[0].reason_code == 0
+
+
+def test_bytearray_and_memoryview_input() -> None:
+    data = bytearray(CONNECT)
+    packets = StreamDecoder().feed(memoryview(data))
+    data[:] = b"\x00" * len(data)  # the caller reuses its buffer
+    assert packets[0].client_id == "stream"
+
+
+def test_decode_packet_needs_exactly_one_packet() -> None:
+    assert decode_packet(b"\xc0\x00", V311) == PingReq()
+    with pytest.raises(MalformedPacket):
+        decode_packet(b"\xc0\x00\xc0\x00", V311)
+    with pytest.raises(MalformedPacket):
+        decode_packet(b"\x30\x05\x00", V311)
