@@ -13,7 +13,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ("broker.cli", "agents.cli", "image.cli", "provisioning.cli")
+COMMAND_MODULES = ("broker.cli", "broker.security_cli", "agents.cli", "image.cli", "provisioning.cli")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
