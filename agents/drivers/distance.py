@@ -7,16 +7,32 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from time import monotonic, sleep
 from typing import Any
 
 from gpiozero import DistanceSensor
 from gpiozero.exc import DistanceSensorNoEcho, PWMSoftwareFallback
 
 from agents.drivers.base import Driver, Quantity, ReadError, Readings
-from agents.drivers.gpio_common import wait_for_first_sample
 from agents.drivers.options import Duration, GpioPin, option
 
 FIRST_ECHO_WAIT = 1.0  # seconds read() waits for the sampling thread's first echo
+
+
+class EchoTimedDistanceSensor(DistanceSensor):
+    """gpiozero's DistanceSensor, remembering when the last echo came back.
+
+    Its median queue keeps old samples when echoes stop (a loose wire), so without this a dead sensor
+    would keep reporting its last distance forever.
+    """
+
+    last_echo: float | None = None
+
+    def _read(self) -> float | None:
+        value = super()._read()
+        if value is not None:
+            self.last_echo = monotonic()
+        return value
 
 
 @dataclass
@@ -34,12 +50,13 @@ class Distance(Driver):
     type_name = "distance"
     summary = "HC-SR04 ultrasonic distance sensor: distance in cm (median of recent echoes)"
     Options = Options
+    echo_stale_after = 1.0  # seconds without an echo after which the median is no longer trusted
 
     def __init__(self, options: Options, hardware: Any) -> None:
         super().__init__(options, hardware)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PWMSoftwareFallback)
-            self.device = DistanceSensor(
+            self.device = EchoTimedDistanceSensor(
                 echo=options.echo,
                 trigger=options.trigger,
                 max_distance=options.max_distance / 100,
@@ -51,9 +68,16 @@ class Distance(Driver):
     def quantities(self) -> list[Quantity]:
         return [Quantity("distance", "cm", "distance", precision=1)]
 
+    def _has_recent_echo(self) -> bool:
+        last_echo = self.device.last_echo
+        return last_echo is not None and monotonic() - last_echo <= self.echo_stale_after
+
     def read(self) -> Readings:
-        problem = f"no echo from the HC-SR04 on {self.options.echo} (wiring, or 5 V ECHO?)"
-        wait_for_first_sample(self.device, self.options.first_echo_timeout, problem)
+        deadline = monotonic() + self.options.first_echo_timeout
+        while not self._has_recent_echo():
+            if monotonic() >= deadline:
+                raise ReadError(f"no echo from the HC-SR04 on {self.options.echo} (wiring, or 5 V ECHO?)")
+            sleep(0.02)
         distance = self.device.distance * 100
         if not math.isfinite(distance):
             raise ReadError(f"implausible distance {distance}")

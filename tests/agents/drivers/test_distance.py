@@ -1,6 +1,7 @@
 """HC-SR04 driver: gpiozero DistanceSensor against an emulated echo (agents.sim.pins)."""
 
 import math
+import threading
 
 import pytest
 
@@ -57,4 +58,22 @@ def test_simulated_object_moves(sim):
     distance = Distance(options, sim)
     reading = distance.read()["distance"]
     assert math.isclose(reading, 100 * sensor.distance, abs_tol=0.01)
+    distance.close()
+
+
+@pytest.mark.filterwarnings("ignore::gpiozero.exc.DistanceSensorNoEcho")
+def test_echoes_that_stop_make_reads_fail_instead_of_repeating_the_last_distance(sim):
+    sensor = distance_pins(sim.pin_factory, echo="GPIO24", trigger="GPIO23")
+    sensor.distance = 0.5
+    options = Options(trigger="GPIO23", echo="GPIO24", queue_len=1, first_echo_timeout=0.3)
+    distance = Distance(options, sim)
+    distance.echo_stale_after = 0.15
+    assert distance.read()["distance"] == pytest.approx(50.0, abs=0.01)
+    sensor.distance = None  # a loose wire: triggers go unanswered
+    threading.Event().wait(0.4)  # longer than echo_stale_after + one unanswered trigger (0.1 s)
+    with pytest.raises(ReadError, match="no echo"):
+        distance.read()
+    sensor.distance = 0.7
+    threading.Event().wait(0.2)  # a few samples (every 0.06 s) so the queue holds the new echo
+    assert distance.read()["distance"] == pytest.approx(70.0, abs=0.01)
     distance.close()
