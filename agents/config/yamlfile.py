@@ -40,6 +40,13 @@ class Document:
         """How the scalar at ``path`` was written, for messages (``0x99`` rather than 153)."""
         return self.texts.get(path, repr(value) if isinstance(value, str) else str(value))
 
+    def alias(self, source: YamlPath, target: YamlPath) -> None:
+        """Let ``target`` (a path the caller invented, e.g. a shorthand's option) share ``source``'s place."""
+        if source in self.values:
+            self.values[target] = self.values[source]
+        if source in self.texts:
+            self.texts[target] = self.texts[source]
+
     def issue(self, path: YamlPath, message: str, *, key: bool = False) -> ConfigIssue:
         return ConfigIssue(self.mark(path, key=key), path, message)
 

@@ -38,6 +38,7 @@ def parse_filter(schema: Schema, item: Any, path: YamlPath) -> Filter | None:
         return None
     if cls.shorthand and not isinstance(options, dict):
         options = {cls.shorthand: options}
+        schema.document.alias((*path, name), (*path, name, cls.shorthand))
     built = schema.build(cls, options, (*path, name))
     return None if built is INVALID else built
 
