@@ -70,7 +70,7 @@ class Ina219Chip(WordRegisterChip):
         bus_limit = 8000 if config & 0x2000 else 4000  # 32 V or 16 V full scale in 4 mV steps
         bus = max(min(round(self.bus_voltage / 4e-3), bus_limit), 0)
         current = int(shunt * self.registers[CALIBRATION] / 4096)
-        power = int(current * bus / 5000)
+        power = int(abs(current) * bus / 5000)  # the power register holds magnitudes
         overflow = not -32768 <= current <= 32767 or not 0 <= power <= 0xFFFF
         self.registers[SHUNT_VOLTAGE] = shunt & 0xFFFF
         self.registers[CURRENT] = max(min(current, 32767), -32768) & 0xFFFF
