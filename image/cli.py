@@ -72,6 +72,9 @@ def _build(args: argparse.Namespace) -> int:
     except ImageError as error:
         print(f"perch image build: error: {error}", file=sys.stderr)
         return error.exit_code
+    except OSError as error:
+        print(f"perch image build: error: {error}", file=sys.stderr)
+        return 1
     print(summary.render())
     return 0
 
@@ -88,4 +91,7 @@ def _flash(args: argparse.Namespace) -> int:
     except ImageError as error:
         print(f"perch image flash: error: {error}", file=sys.stderr)
         return error.exit_code
+    except OSError as error:
+        print(f"perch image flash: error: {error}", file=sys.stderr)
+        return 1
     return 0

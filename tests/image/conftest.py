@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 
 from image.wheels import perch_wheel
 from tests.image.base_images import BOOT_START, make_base_image, make_tiny_root
-from tests.support.tools import require_tool
+from tests.support.tools import missing, require_tool
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD_HASH = "$6$perchsalt$" + "x" * 86
@@ -111,17 +112,32 @@ def make_tiny_base(folder: Path, codename: str = "bookworm", root_mb: int = 24) 
 
 
 def run_build(
-    base: Path, config: Path, out: Path, *extra: str, user: str | None = None
+    base: Path, config: Path, out: Path, *extra: str, user: str | None = None, environment: dict | None = None
 ) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "perch", "image", "build", "--base", str(base), "--config", str(config)]
+    python, environment = sys.executable, dict(environment or {})
+    if user is not None:
+        python, environment = _interpreter_for_others(environment)
+    command = [python, "-m", "perch", "image", "build", "--base", str(base), "--config", str(config)]
     command += ["--out", str(out), *extra]
     if user is not None:
         setpriv = require_tool("setpriv", "util-linux")
-        command = [setpriv, f"--reuid={user}", f"--regid={user}", "--clear-groups", "--", *command]
-    environment = dict(os.environ, SOURCE_DATE_EPOCH="1704067200")
+        command = [setpriv, f"--reuid={user}", "--regid=nogroup", "--clear-groups", "--", *command]
+    full_environment = dict(os.environ, SOURCE_DATE_EPOCH="1704067200") | environment
     return subprocess.run(
-        command, capture_output=True, text=True, cwd=REPO_ROOT, env=environment, timeout=300
+        command, capture_output=True, text=True, cwd=REPO_ROOT, env=full_environment, timeout=300
     )
+
+
+def _interpreter_for_others(environment: dict) -> tuple[str, dict]:
+    """A Python another user can run: this one, or (when it lives under /root, as with pyenv) the system's
+    same-version Python with this environment's packages on PYTHONPATH."""
+    if all(os.stat(parent).st_mode & 0o001 for parent in Path(sys.executable).resolve().parents):
+        return sys.executable, environment
+    system_python = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+    if not system_python.exists():
+        missing(f"{sys.executable} is not reachable for other users and {system_python} is missing")
+    paths = [str(REPO_ROOT), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    return str(system_python), environment | {"PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
 
 
 @pytest.fixture(scope="session")
