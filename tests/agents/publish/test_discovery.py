@@ -43,7 +43,8 @@ def test_binary_sensor_payloads():
 
 
 def test_events_are_not_announced():
-    quantities = [Quantity("state", None, "door", None, "binary_sensor"), Quantity("event", component="event")]
+    door = Quantity("state", None, "door", None, "binary_sensor")
+    quantities = [door, Quantity("event", component="event")]
     messages = discovery_messages("ha", TOPICS, "shed", "door", quantities)
     assert list(messages) == ["ha/binary_sensor/shed_door_state/config"]
     assert json.loads(messages["ha/binary_sensor/shed_door_state/config"])["name"] == "door state"
