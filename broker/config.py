@@ -15,7 +15,8 @@ from typing import Any, get_type_hints
 from broker.core.sessions import QueueLimits
 from broker.protocol.limits import ProtocolLimits
 
-MAX_REMAINING_LENGTH = 268_435_455
+MAX_PACKET_SIZE = 268_435_455 + 5  # the largest packet MQTT can express
+DEFAULT_MAX_PACKET_SIZE = 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -51,7 +52,8 @@ class ListenerConfig:
 class BrokerConfig:
     listeners: list[ListenerConfig] = field(default_factory=lambda: [ListenerConfig()])
     max_keepalive: int = 0
-    max_packet_size: int = MAX_REMAINING_LENGTH
+    max_packet_size: int = DEFAULT_MAX_PACKET_SIZE
+    max_connections: int = 10_000
     receive_maximum: int = 100
     max_inflight_messages: int = 100
     max_queued_messages: int = 1000
@@ -75,7 +77,8 @@ class BrokerConfig:
 
     def validate(self) -> None:
         _check_range("broker.max_keepalive", self.max_keepalive, 0, 65535)
-        _check_range("broker.max_packet_size", self.max_packet_size, 64, MAX_REMAINING_LENGTH)
+        _check_range("broker.max_packet_size", self.max_packet_size, 64, MAX_PACKET_SIZE)
+        _check_range("broker.max_connections", self.max_connections, 1, 1_000_000)
         _check_range("broker.receive_maximum", self.receive_maximum, 1, 65535)
         _check_range("broker.max_inflight_messages", self.max_inflight_messages, 1, 65535)
         _check_range("broker.max_queued_messages", self.max_queued_messages, 0, 10_000_000)
@@ -93,7 +96,7 @@ class BrokerConfig:
     def protocol_limits(self) -> ProtocolLimits:
         return ProtocolLimits(
             max_keepalive=self.max_keepalive,
-            max_packet_size=self.max_packet_size + 5,
+            max_packet_size=self.max_packet_size,
             receive_maximum=self.receive_maximum,
             max_inflight=self.max_inflight_messages,
             topic_alias_maximum=self.topic_alias_maximum,

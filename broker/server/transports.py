@@ -45,6 +45,10 @@ class MqttTransport(asyncio.Protocol):
         transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)  # type: ignore[attr-defined]
         peer = transport.get_extra_info("peername")
         peer_text = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        if len(self.server.transports) >= self.server.config.max_connections:
+            log.warning("refusing a connection from %s: max_connections reached", peer_text)
+            transport.abort()
+            return
         self.connection = Connection(
             self.server.broker, self.server.limits, self.server.clock, peer_text, self._schedule_flush
         )

@@ -9,6 +9,7 @@ from broker.codec import ConnAck, Connect, Properties, ProtocolVersion, ReasonCo
 from broker.core.sessions import NEVER_EXPIRES
 from broker.protocol import outgoing
 from broker.protocol.errors import ConnectRefused, ProtocolViolation
+from broker.protocol.limits import MAX_PACKET_SIZE_LIMIT
 from broker.topics import TopicError, validate_topic_name
 
 if TYPE_CHECKING:
@@ -119,5 +120,7 @@ def _connack_properties(conn: Connection, assigned: str | None, server_keep_aliv
         server_keep_alive=server_keep_alive,
         receive_maximum=limits.receive_maximum if limits.receive_maximum != 65535 else None,
         topic_alias_maximum=limits.topic_alias_maximum or None,
-        maximum_packet_size=limits.max_packet_size if limits.max_packet_size < 268_435_455 else None,
+        maximum_packet_size=limits.max_packet_size
+        if limits.max_packet_size < MAX_PACKET_SIZE_LIMIT
+        else None,
     )

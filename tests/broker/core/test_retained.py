@@ -1,0 +1,53 @@
+"""Retained messages: stored per topic, replaced, deleted by an empty payload, matched by filter, expired."""
+
+from __future__ import annotations
+
+from broker.core.messages import Message
+from broker.core.retained import RetainedStore
+
+
+def _topics(store: RetainedStore, topic_filter: str, now: float = 0.0) -> set[str]:
+    return {message.topic for message in store.match(topic_filter, now)}
+
+
+def test_store_replace_and_delete_with_empty_payload():
+    """[MQTT-3.3.1-5] replaced; [MQTT-3.3.1-10/11] an empty retained payload deletes it."""
+    store = RetainedStore()
+    store.store(Message("a/b", b"1", retain=True))
+    store.store(Message("a/b", b"2", retain=True))
+    assert [m.payload for m in store.match("a/b", 0)] == [b"2"]
+    assert store.count == 1
+    store.store(Message("a/b", b"", retain=True))
+    assert store.match("a/b", 0) == []
+    assert store.count == 0
+    assert not store._root.children
+
+
+def test_wildcards_and_dollar_topics():
+    store = RetainedStore()
+    for topic in ("a", "a/b", "a/b/c", "x/b", "$SYS/up"):
+        store.store(Message(topic, b"v", retain=True))
+    assert _topics(store, "#") == {"a", "a/b", "a/b/c", "x/b"}  # [MQTT-4.7.2-1]
+    assert _topics(store, "a/#") == {"a", "a/b", "a/b/c"}
+    assert _topics(store, "+/b") == {"a/b", "x/b"}
+    assert _topics(store, "+") == {"a"}
+    assert _topics(store, "$SYS/#") == {"$SYS/up"}
+
+
+def test_expired_retained_messages_are_not_delivered_and_are_pruned():
+    """[MQTT-3.3.2-5] an expired message is not sent to new subscribers."""
+    store = RetainedStore()
+    store.store(Message("t", b"v", retain=True, expires_at=10.0))
+    assert _topics(store, "t", now=9.0) == {"t"}
+    assert _topics(store, "t", now=10.0) == set()
+    assert store.remove_expired(11.0) == 1
+    assert store.count == 0
+
+
+def test_store_is_bounded():
+    store = RetainedStore(max_messages=2)
+    assert store.store(Message("a", b"1"))
+    assert store.store(Message("b", b"1"))
+    assert not store.store(Message("c", b"1"))
+    assert store.store(Message("a", b"2"))  # replacing is always allowed
+    assert store.count == 2
