@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from gpiozero import Button as GpioButton
 
@@ -116,6 +116,7 @@ class Button(Contact):
     summary = "Push button on a GPIO: state ON while pressed, press and long_press events"
     Options = ButtonOptions
     on_when_closed = True
+    event_types: ClassVar[tuple[str, ...]] = ("press", "long_press")  # values of the ``event`` quantity
 
     def __init__(self, options: ButtonOptions, hardware: Any) -> None:
         self._was_held = False

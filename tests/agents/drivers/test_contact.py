@@ -105,6 +105,7 @@ def test_button_has_a_state_and_an_event_quantity(sim):
     assert quantities["state"].component == "binary_sensor"
     assert quantities["state"].device_class is None
     assert (quantities["event"].component, quantities["event"].state_class) == ("event", None)
+    assert Button.event_types == ("press", "long_press")
     button.close()
 
 
