@@ -4,8 +4,10 @@ Credentials and the TLS key are made on the device, never baked into the image, 
 the same image do not share secrets. Existing files are kept, so running it again changes nothing.
 
 - ``/etc/perch/agents.secret``: a random password for the broker user ``agents`` (0640 root:perch).
-- ``/etc/perch/passwd``: the broker's password file (Mosquitto's ``$7$`` PBKDF2-SHA512) with ``agents``.
-- ``/etc/perch/tls/server.key`` + ``server.crt``: a self-signed certificate for the host name (openssl).
+- ``/etc/perch/passwd``: the broker's password file (Mosquitto's ``$7$`` PBKDF2-SHA512) with ``agents``,
+  written by ``perch passwd`` (a plain PBKDF2 line here if that command is missing).
+- ``/etc/perch/tls/``: the node's CA and server certificate from ``perch cert`` (a self-signed openssl
+  certificate if that command is missing); keys 0640 root:perch so the broker can read them.
 """
 
 from __future__ import annotations
@@ -18,11 +20,20 @@ import secrets
 import socket
 import subprocess
 import sys
+from importlib.util import find_spec
 from pathlib import Path
+
+import yaml
 
 PBKDF2_ITERATIONS = 101  # Mosquitto's default for $7$ hashes
 SALT_BYTES = 12
 AGENTS_USER = "agents"
+PERCH = Path(sys.executable).with_name("perch")
+
+
+def has_security_commands() -> bool:
+    """``perch passwd`` and ``perch cert`` (broker.security_cli) are in this Perch."""
+    return find_spec("broker.security_cli") is not None and PERCH.exists()
 
 
 def mosquitto_password_line(username: str, password: str, salt: bytes | None = None) -> str:
@@ -50,6 +61,13 @@ def ensure_agents_credentials(config_dir: Path, group_id: int) -> bool:
         return False
     password = secrets.token_urlsafe(24)
     _write_private(secret_path, password + "\n", group_id)
+    if has_security_commands():
+        create = [] if passwd_path.exists() else ["-c"]
+        command = [str(PERCH), "passwd", *create, "-b", str(passwd_path), AGENTS_USER, password]
+        subprocess.run(command, check=True, capture_output=True)
+        os.chown(passwd_path, 0, group_id)
+        os.chmod(passwd_path, 0o640)
+        return True
     existing = passwd_path.read_text() if passwd_path.exists() else ""
     kept = [line for line in existing.splitlines() if line and not line.startswith(f"{AGENTS_USER}:")]
     passwd_path.unlink(missing_ok=True)
@@ -59,14 +77,26 @@ def ensure_agents_credentials(config_dir: Path, group_id: int) -> bool:
     return True
 
 
-def ensure_tls_certificate(tls_dir: Path, hostname: str, group_id: int) -> bool:
-    """A self-signed P-256 certificate for ``hostname`` and ``hostname.local``, unless one exists."""
+def ensure_tls_certificate(tls_dir: Path, node: str, hostname: str, group_id: int) -> bool:
+    """The node's certificate (``perch cert``, else self-signed with openssl), unless one exists."""
     key_path, certificate_path = tls_dir / "server.key", tls_dir / "server.crt"
     if key_path.exists() and certificate_path.exists():
         return False
     tls_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(tls_dir, 0o750)
+    if has_security_commands():
+        command = [str(PERCH), "cert", "--node", node, "--hostname", hostname, "--out", str(tls_dir)]
+        subprocess.run(command, check=True, capture_output=True)
+    else:
+        _self_signed(key_path, certificate_path, hostname)
     os.chown(tls_dir, 0, group_id)
+    os.chmod(tls_dir, 0o750)
+    for path in tls_dir.iterdir():
+        os.chown(path, 0, group_id)
+        os.chmod(path, 0o640 if path.suffix == ".key" else 0o644)
+    return True
+
+
+def _self_signed(key_path: Path, certificate_path: Path, hostname: str) -> None:
     command = [
         "openssl",
         "req",
@@ -88,17 +118,23 @@ def ensure_tls_certificate(tls_dir: Path, hostname: str, group_id: int) -> bool:
         str(certificate_path),
     ]
     subprocess.run(command, check=True, capture_output=True)
-    for path, mode in ((key_path, 0o640), (certificate_path, 0o644)):
-        os.chown(path, 0, group_id)
-        os.chmod(path, mode)
-    return True
+
+
+def node_name(config_path: Path) -> str:
+    """The node name from the appliance config (the host name when it has none)."""
+    try:
+        config = yaml.safe_load(config_path.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        config = {}
+    return str(config.get("node") or socket.gethostname())
 
 
 def main() -> int:
     group_id = grp.getgrnam("perch").gr_gid
     config_dir = Path("/etc/perch")
     made_credentials = ensure_agents_credentials(config_dir, group_id)
-    made_certificate = ensure_tls_certificate(config_dir / "tls", socket.gethostname(), group_id)
+    node = node_name(config_dir / "perch.yaml")
+    made_certificate = ensure_tls_certificate(config_dir / "tls", node, socket.gethostname(), group_id)
     print(
         f"credentials {'created' if made_credentials else 'kept'}, "
         f"certificate {'created' if made_certificate else 'kept'}"
