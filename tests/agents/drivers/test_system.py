@@ -1,6 +1,7 @@
 """The system driver against a fake /proc and /sys tree built by agents.sim.system."""
 
 import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -148,3 +149,20 @@ def test_simulation_builds_the_tree_and_drifts_it(tmp_path):
         sim.tick(100.0)
         sim.tick(160.0)
         assert driver.read()["uptime"] == pytest.approx(first["uptime"] + 60, abs=0.01)
+
+
+FIRMWARE_SYSFS = Path("/sys/devices/platform/soc/soc:firmware/get_throttled")
+
+
+@pytest.mark.skipif(FIRMWARE_SYSFS.exists(), reason="on a Pi the firmware's sysfs file takes precedence")
+def test_vcgencmd_is_used_on_the_real_root_when_sysfs_lacks_the_flags(tmp_path, monkeypatch):
+    fake = tmp_path / "bin" / "vcgencmd"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\n[ "$1" = get_throttled ] && echo "throttled=0x50000"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    driver = System(Options(), SimpleNamespace(root=Path("/")))
+    readings = driver.read()  # real /proc of this machine, throttling from the fake vcgencmd
+    assert readings["under_voltage_occurred"] == "ON"
+    assert readings["throttled"] == "OFF"
+    assert readings["uptime"] > 0
