@@ -13,6 +13,11 @@ HASHES = {"sha512-pbkdf2": "7", "sha512": "6"}
 
 def register(subcommands: argparse._SubParsersAction) -> None:
     """Add ``passwd`` and ``cert`` to the ``perch`` command."""
+    _register_passwd(subcommands)
+    _register_cert(subcommands)
+
+
+def _register_passwd(subcommands: argparse._SubParsersAction) -> None:
     passwd = subcommands.add_parser(
         "passwd",
         help="add, change or delete a broker user (mosquitto_passwd-compatible file)",
@@ -37,6 +42,8 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     passwd.add_argument("password", nargs="?", help="the password (with -b only)")
     passwd.set_defaults(handler=run_passwd)
 
+
+def _register_cert(subcommands: argparse._SubParsersAction) -> None:
     cert = subcommands.add_parser(
         "cert",
         help="create the node's CA and TLS server certificate, and export the CA for phones",
@@ -50,6 +57,9 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     )
     cert.add_argument("--hostname", action="append", default=[], help="an extra DNS name (repeatable)")
     cert.add_argument("--ip", action="append", default=[], help="an IP address clients use (repeatable)")
+    cert.add_argument(
+        "--this-host", action="store_true", help="also this machine's hostname and current addresses"
+    )
     cert.add_argument(
         "--new-ca", action="store_true", help="replace an existing CA (phones must import it again)"
     )
@@ -109,8 +119,11 @@ def _ask_password() -> str | None:
 def run_cert(args: argparse.Namespace) -> int:
     from broker.tls.certs import CertificateError, create_node_certificates
 
+    hostnames, addresses = list(args.hostname), list(args.ip)
+    if args.this_host:
+        hostnames, addresses = _add_this_host(hostnames, addresses)
     try:
-        made = create_node_certificates(args.node, args.out, args.hostname, args.ip, new_ca=args.new_ca)
+        made = create_node_certificates(args.node, args.out, hostnames, addresses, new_ca=args.new_ca)
     except CertificateError as error:
         print(f"perch cert: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -121,3 +134,21 @@ def run_cert(args: argparse.Namespace) -> int:
     print(f"server certificate: {made.server_certificate} (key {made.server_key})")
     print(f"for Android: {made.ca_der}   for iOS: {made.ca_mobileconfig}")
     return EXIT_OK
+
+
+def _add_this_host(hostnames: list[str], addresses: list[str]) -> tuple[list[str], list[str]]:
+    """Append this machine's hostname (when it is a usable DNS name) and its non-loopback addresses."""
+    import socket
+
+    from broker.tls.addresses import local_addresses
+    from broker.tls.certs import CertificateError, check_dns_name
+
+    hostname = socket.gethostname()
+    try:
+        if check_dns_name(hostname) != "localhost":
+            hostnames = [*hostnames, hostname]
+    except CertificateError:
+        print(
+            f"perch cert: leaving out this machine's hostname {hostname!r}: not a DNS name", file=sys.stderr
+        )
+    return hostnames, [*addresses, *(str(address) for address in local_addresses())]
