@@ -1,0 +1,126 @@
+"""CONNECT / CONNACK: versions, client ids, sessions, keepalive and limits (MQTT 3.1.1 and 5.0)."""
+
+from __future__ import annotations
+
+import pytest
+
+from broker.codec import ProtocolVersion, ReasonCode
+from broker.protocol.limits import ProtocolLimits
+from tests.broker.protocol.pair import V5, V311, Connect, Disconnect, Hub, Properties
+
+V31 = ProtocolVersion.V31
+
+
+@pytest.mark.parametrize("version", [V31, V311, V5])
+def test_connect_is_accepted_in_every_version(version):
+    hub = Hub()
+    connack = hub.client(version).connect("client-1")
+    assert (connack.reason_code, connack.session_present) == (0, False)
+
+
+def test_unsupported_protocol_level_gets_connack_0x01_and_close():
+    """[MQTT-3.1.2-2] unsupported level: CONNACK return code 0x01, then close."""
+    hub = Hub()
+    client = hub.client(V311)
+    body = b"\x00\x04MQTT\x07\x02\x00\x3c\x00\x01c"
+    client.send_bytes(bytes([0x10, len(body)]) + body)
+    assert client.connection.take_output() == b"\x20\x02\x00\x01"
+    assert client.is_closed
+
+
+def test_v311_empty_client_id_needs_clean_session():
+    """[MQTT-3.1.3-8] CONNACK 0x02 identifier rejected; [MQTT-3.1.3-7] accepted with clean session."""
+    hub = Hub()
+    refused = hub.client(V311)
+    assert refused.connect("", clean=False).reason_code == 0x02
+    assert refused.is_closed
+    assert hub.client(V311).connect("", clean=True).reason_code == 0
+
+
+def test_v5_empty_client_id_gets_an_assigned_identifier():
+    """[MQTT-3.2.2-16] the CONNACK carries the Assigned Client Identifier."""
+    hub = Hub()
+    client = hub.client(V5)
+    connack = client.connect("")
+    assigned = connack.properties.assigned_client_identifier
+    assert assigned and client.connection.client_id == assigned
+    assert assigned in hub.broker.sessions
+
+
+def test_session_present_for_a_resumed_persistent_session():
+    """[MQTT-3.2.2-2] session present 1 when resuming; [MQTT-3.2.2-1] 0 with clean start."""
+    hub = Hub()
+    first = hub.connected("p", V311, clean=False)
+    first.disconnect()
+    assert hub.client(V311).connect("p", clean=False).session_present is True
+    assert hub.client(V311).connect("p", clean=True).session_present is False
+
+
+def test_v5_session_expiry_zero_ends_session_with_connection():
+    """[MQTT-3.1.2-23]: no Session Expiry Interval means the session ends with the connection."""
+    hub = Hub()
+    hub.connected("c", V5, clean=False).disconnect()
+    assert "c" not in hub.broker.sessions
+    hub.connected("d", V5, clean=False, properties=Properties(session_expiry_interval=60)).disconnect()
+    assert hub.client(V5).connect("d", clean=False).session_present is True
+
+
+def test_takeover_sends_disconnect_0x8e_to_the_old_v5_connection():
+    """[MQTT-3.1.4-3] the existing connection is closed, with DISCONNECT 0x8E in MQTT 5."""
+    hub = Hub()
+    old = hub.connected("same", V5)
+    hub.connected("same", V5)
+    [disconnect] = old.received()
+    assert isinstance(disconnect, Disconnect)
+    assert disconnect.reason_code == ReasonCode.SESSION_TAKEN_OVER
+    assert old.is_closed
+
+
+def test_takeover_just_closes_an_old_v311_connection():
+    hub = Hub()
+    old = hub.connected("same", V311)
+    hub.connected("same", V311)
+    assert old.received() == [] and old.is_closed
+
+
+def test_max_keepalive_is_advertised_as_server_keep_alive():
+    """[MQTT-3.2.2-21] the client must use the Server Keep Alive the broker sends."""
+    hub = Hub(limits=ProtocolLimits(max_keepalive=10))
+    client = hub.client(V5)
+    assert client.connect("k", keep_alive=60).properties.server_keep_alive == 10
+    assert client.connection.keep_alive == 10
+    assert hub.client(V5).connect("k0", keep_alive=0).properties.server_keep_alive == 10
+    assert hub.client(V5).connect("k5", keep_alive=5).properties.server_keep_alive is None
+
+
+def test_connack_advertises_the_broker_limits():
+    hub = Hub(limits=ProtocolLimits(receive_maximum=7, topic_alias_maximum=3, max_packet_size=4096))
+    properties = hub.client(V5).connect("l").properties
+    assert (properties.receive_maximum, properties.topic_alias_maximum) == (7, 3)
+    assert properties.maximum_packet_size == 4096
+
+
+def test_enhanced_authentication_is_refused_with_bad_authentication_method():
+    """[MQTT-4.12.0-1] an unsupported Authentication Method gets CONNACK 0x8C."""
+    hub = Hub()
+    client = hub.client(V5)
+    connack = client.connect("a", properties=Properties(authentication_method="SCRAM-SHA-1"))
+    assert connack.reason_code == ReasonCode.BAD_AUTHENTICATION_METHOD
+    assert client.is_closed
+
+
+def test_second_connect_is_a_protocol_error():
+    """[MQTT-3.1.0-2] a second CONNECT closes the connection (v5: DISCONNECT 0x82)."""
+    hub = Hub()
+    client = hub.connected("twice", V5)
+    client.send(Connect(client_id="twice", protocol_version=V5))
+    [disconnect] = client.received()
+    assert disconnect.reason_code == ReasonCode.PROTOCOL_ERROR
+    assert client.is_closed
+
+
+def test_v31_client_id_longer_than_23_characters_is_rejected():
+    """MQTT 3.1: client ids are 1 to 23 characters; CONNACK 2 otherwise."""
+    hub = Hub()
+    assert hub.client(V31).connect("x" * 24).reason_code == 0x02
+    assert hub.client(V31).connect("").reason_code == 0x02
