@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from agents.drivers.sensirion import pack_words
 from agents.sim.i2c import I2cChip, Nack
@@ -128,7 +129,9 @@ def ticks_for(value: float, lsb: float, bits: int, signed: bool) -> int:
     return min(max(code, low), high)
 
 
-def bisect_raw(forward, target: float, low: int, high: int, *, increasing: bool = True) -> int:
+def bisect_raw(
+    forward: Callable[[int], float], target: float, low: int, high: int, *, increasing: bool = True
+) -> int:
     """The raw ADC code whose converted value is closest to ``target`` (``forward`` is monotonic)."""
     lo, hi = low, high
     for _ in range(64):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 import time
+from collections.abc import Callable
 from typing import Any
 
 from agents.drivers.bme280 import (
@@ -146,7 +147,7 @@ class Bme280Chip(ByteRegisterChip):
         return bytes(data)
 
 
-def raw_for(forward: Any, target: float, oversampling: int, *, increasing: bool) -> int:
+def raw_for(forward: Callable[[int], float], target: float, oversampling: int, *, increasing: bool) -> int:
     """The 20-bit register value for ``target`` at the resolution of ``oversampling`` (0x80000: skipped)."""
     if not oversampling:
         return 0x80000

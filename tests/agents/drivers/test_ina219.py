@@ -77,7 +77,7 @@ def test_one_read_writes_calibration_and_triggers_one_conversion(sim):
     driver.read()
     log = sim.i2c_bus(1).log
     assert log[0].written == bytes([0x05]) + driver.calibration.to_bytes(2, "big")
-    # BRNG=0 (16 V), PG=/8 would be too big: 2 A x 0.1 ohm = 200 mV needs /8 (320 mV); 12-bit ADCs; triggered
+    # BRNG=0 (16 V); 2 A x 0.1 ohm = 200 mV needs PG=/8 (320 mV); 12-bit shunt and bus ADCs; triggered
     assert log[1].written == bytes([0x00]) + (0b0_11_0011_0011_011).to_bytes(2, "big")
     assert chip.conversions == 1
 
