@@ -6,6 +6,7 @@ PUBLISH, SUBSCRIBE, delivery, wills and retained messages.
 """
 
 from broker.auth.acl import Access, AclError, AclFile, ClientAcl
+from broker.auth.login import LoginPolicy
 from broker.auth.passwords import PasswordFile, PasswordFileError, PasswordHash
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "AclError",
     "AclFile",
     "ClientAcl",
+    "LoginPolicy",
     "PasswordFile",
     "PasswordFileError",
     "PasswordHash",
