@@ -18,6 +18,8 @@ def describe_os_error(error: OSError, address: int, bus: int) -> str:
     """A sentence saying what an I/O error on the bus most likely means."""
     if error.errno in (errno.EREMOTEIO, errno.ENXIO, errno.EIO):
         return f"no answer from 0x{address:02x} on I2C bus {bus} (NACK): check wiring, power and address"
+    if error.errno in (errno.ENOENT, errno.EACCES) and error.strerror:
+        return error.strerror  # opening /dev/i2c-N failed: the message already says how to fix it
     if error.errno == errno.ETIMEDOUT:
         return f"I2C bus {bus} timed out talking to 0x{address:02x}: a device may be holding the bus"
     return f"I2C bus {bus}, device 0x{address:02x}: {error.strerror or error}"
