@@ -22,6 +22,7 @@ class Stats:
     bytes_received: int = 0
     bytes_sent: int = 0
     connections_total: int = 0
+    internal_errors: int = 0
 
 
 class Broker:

@@ -113,6 +113,13 @@ class Connection:
             except (ProtocolViolation, ConnectRefused, MalformedPacket) as error:
                 self._fail(error)
                 return
+            except Exception as error:  # a bug here must cost one connection, never the broker
+                stats.internal_errors += 1
+                log.exception("internal error handling %s from %s", type(packet).__name__, self.client_id)
+                self._fail(
+                    ProtocolViolation(ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR, f"internal error: {error}")
+                )
+                return
 
     def _fail(self, error: Exception) -> None:
         """Answer a violation the way the spec allows for this version and state, then close."""
