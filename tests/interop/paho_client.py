@@ -14,7 +14,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 if TYPE_CHECKING:
-    from tests.interop.conftest import BrokerUnderTest
+    from tests.interop.brokers import BrokerUnderTest
 
 WAIT = 5.0
 VERSIONS = {4: mqtt.MQTTv311, 5: mqtt.MQTTv5}

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.interop.conftest import unique_id
+from tests.interop.brokers import unique_id
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.interop

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.conftest import unique_id
+from tests.interop.brokers import unique_id
 from tests.support.tools import missing, require_tool
 
 pytestmark = pytest.mark.interop

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.interop.conftest import unique_id
+from tests.interop.brokers import unique_id
 
 pytestmark = pytest.mark.interop
 

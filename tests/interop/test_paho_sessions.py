@@ -8,7 +8,7 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from tests.interop.conftest import unique_id
+from tests.interop.brokers import unique_id
 from tests.interop.paho_client import props
 
 pytestmark = pytest.mark.interop

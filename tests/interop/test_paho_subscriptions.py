@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.interop.conftest import unique_id
+from tests.interop.brokers import unique_id
 
 pytestmark = pytest.mark.interop
 

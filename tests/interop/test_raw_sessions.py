@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.interop import raw
-from tests.interop.conftest import broker_process, unique_id
+from tests.interop.brokers import broker_process, unique_id
 
 pytestmark = pytest.mark.interop
 

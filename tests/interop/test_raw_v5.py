@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.interop import raw
-from tests.interop.conftest import unique_id
+from tests.interop.brokers import unique_id
 
 pytestmark = pytest.mark.interop
 
