@@ -132,6 +132,9 @@ class Publisher:
             return
         log.info("connected to %s:%s", self.settings.host, self.settings.port)
         client.publish(self.status_topic, b"online", qos=1, retain=True)
+        # Set before the snapshot: whatever announce()/subscribe() stored after this snapshot sees
+        # `connected` and sends itself (at worst a harmless duplicate, never a miss).
+        self.connected.set()
         with self._lock:
             announcements = list(self._announcements.items())
             topics = list(self._handlers)
@@ -139,7 +142,6 @@ class Publisher:
             client.publish(topic, data, qos=1, retain=True)
         for topic in topics:
             client.subscribe(topic, qos=1)
-        self.connected.set()
         self._wake.set()
         for hook in list(self.on_connected):
             hook()
