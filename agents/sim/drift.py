@@ -39,15 +39,24 @@ class Drift:
         return self.value
 
 
+def is_live(target: object) -> bool:
+    """False for a chip that was detached from (or replaced on) its bus; True for anything else."""
+    return getattr(target, "is_attached", True) is not False
+
+
 def animate(simulation: Any, target: object, **drifts: Drift) -> Callable[[float], None]:
     """Drive attributes of ``target`` (e.g. a chip's ``temperature``) from drifts in the background.
 
-    ``simulation`` is an :class:`agents.sim.hardware.SimulatedHardware`. Returns the background function.
+    ``simulation`` is an :class:`agents.sim.hardware.SimulatedHardware`. Returns the background function,
+    which unregisters itself once ``target`` has been detached from its bus (e.g. an agent reloaded).
     """
     for name, drift in drifts.items():
         setattr(target, name, drift.value)
 
     def step(now: float) -> None:
+        if not is_live(target):
+            simulation.remove_background(step)
+            return
         for name, drift in drifts.items():
             setattr(target, name, drift.advance(now))
 

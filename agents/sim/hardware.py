@@ -63,6 +63,12 @@ class SimulatedHardware:
             if fn in self._background:
                 self._background.remove(fn)
 
+    @property
+    def background(self) -> tuple[Callable[[float], None], ...]:
+        """The functions the background thread calls."""
+        with self._lock:
+            return tuple(self._background)
+
     def _run_background(self) -> None:
         while not self._stopping.wait(BACKGROUND_PERIOD):
             self.tick(time.monotonic())

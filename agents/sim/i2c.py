@@ -39,6 +39,7 @@ class I2cChip:
     def __init__(self) -> None:
         self.is_absent = False
         self.stuck_byte: int | None = None
+        self.is_attached = False  # kept by FakeI2cBus; a replaced or detached chip stops drifting
 
     def write(self, data: bytes) -> None:
         """The master wrote ``data`` (everything after the address byte)."""
@@ -94,12 +95,16 @@ class FakeI2cBus:
         if not 0x03 <= address <= 0x77:
             raise ValueError(f"I2C address 0x{address:02x} is outside 0x03-0x77")
         with self._lock:
+            self.detach(address)
             self._chips[address] = chip
+            chip.is_attached = True
         return chip
 
     def detach(self, address: int) -> None:
         with self._lock:
-            self._chips.pop(address, None)
+            chip = self._chips.pop(address, None)
+            if chip is not None:
+                chip.is_attached = False
 
     def chip_at(self, address: int) -> I2cChip | None:
         return self._chips.get(address)

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from agents.sim.chips.base import WordRegisterChip, ticks_for
-from agents.sim.drift import Drift
+from agents.sim.drift import Drift, is_live
 
 CONVERSION, CONFIG, LO_THRESH, HI_THRESH = 0x00, 0x01, 0x02, 0x03
 FULL_SCALES = (6.144, 4.096, 2.048, 1.024, 0.512, 0.256, 0.256, 0.256)  # PGA code -> volts
@@ -75,6 +75,9 @@ def simulate_ads1115(options: Any, simulation: Any) -> Ads1115Chip:
         chip.inputs[channel] = drift.value
 
     def step(now: float) -> None:
+        if not is_live(chip):
+            simulation.remove_background(step)
+            return
         for channel, drift in drifts.items():
             chip.inputs[channel] = drift.advance(now)
 

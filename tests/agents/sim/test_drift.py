@@ -41,3 +41,19 @@ def test_animate_sets_attributes_now_and_on_every_tick():
     for now in range(0, 600, 30):
         step(float(now))
     assert target.temperature != 21.0 and 18.0 <= target.temperature <= 24.0
+
+
+def test_a_replaced_chip_stops_drifting_and_its_function_unregisters(tmp_path):
+    from agents.sim.chips.lm75 import Lm75Chip
+    from agents.sim.hardware import SimulatedHardware
+
+    with SimulatedHardware(tmp_path) as sim:
+        old = sim.i2c_bus(1).attach(0x48, Lm75Chip())
+        step = animate(sim, old, temperature=Drift(20.0, 5.0, rate=1.0, seed="old"))
+        new = sim.i2c_bus(1).attach(0x48, Lm75Chip())  # e.g. the agent was reloaded
+        assert not old.is_attached and new.is_attached
+        sim.tick(1.0)
+        assert step not in sim.background
+        before = old.temperature
+        sim.tick(100.0)
+        assert old.temperature == before
