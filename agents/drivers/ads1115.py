@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.drivers.base import Quantity
-from agents.drivers.i2c import I2cDriver
+from agents.drivers.i2c import I2cDriver, addresses
 from agents.drivers.options import I2cAddress, option
 
 CONVERSION, CONFIG = 0x00, 0x01
@@ -71,7 +71,7 @@ class Ads1115Options:
     address: I2cAddress = option(
         0x48,
         help="I2C address (ADDR to GND 0x48, VDD 0x49, SDA 0x4a, SCL 0x4b)",
-        choices=(0x48, 0x49, 0x4A, 0x4B),
+        choices=addresses(0x48, 0x49, 0x4A, 0x4B),
     )
     channels: dict[int, str] = option(
         default_factory=lambda: {0: "voltage"},

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.drivers.base import Quantity
-from agents.drivers.i2c import I2cDriver, check_range
+from agents.drivers.i2c import I2cDriver, addresses, check_range
 from agents.drivers.options import I2cAddress, option
 from agents.drivers.sensirion import crc8
 
@@ -42,7 +42,7 @@ def convert_temperature(raw: int) -> float:
 @dataclass
 class Aht20Options:
     bus: int = option(1, help="I2C bus number (/dev/i2c-N)", minimum=0)
-    address: I2cAddress = option(0x38, help="I2C address (fixed at 0x38)", choices=(0x38,))
+    address: I2cAddress = option(0x38, help="I2C address (fixed at 0x38)", choices=addresses(0x38))
 
 
 class Aht20(I2cDriver):

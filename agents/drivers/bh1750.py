@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.drivers.base import Quantity
-from agents.drivers.i2c import I2cDriver
+from agents.drivers.i2c import I2cDriver, addresses
 from agents.drivers.options import I2cAddress, option
 
 POWER_ON = 0x01
@@ -33,7 +33,7 @@ def counts_to_lux(counts: int, mode: str = "high") -> float:
 class Bh1750Options:
     bus: int = option(1, help="I2C bus number (/dev/i2c-N)", minimum=0)
     address: I2cAddress = option(
-        0x23, help="I2C address (0x23 with ADDR low, 0x5c with ADDR high)", choices=(0x23, 0x5C)
+        0x23, help="I2C address (0x23 with ADDR low, 0x5c with ADDR high)", choices=addresses(0x23, 0x5C)
     )
     resolution: str = option(
         "high", help="high (1 lx), high2 (0.5 lx) or low (4 lx, faster)", choices=tuple(MODES)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.drivers.base import Quantity
-from agents.drivers.i2c import I2cDriver, check_range
+from agents.drivers.i2c import I2cDriver, addresses, check_range
 from agents.drivers.options import I2cAddress, option
 
 CHIP_ID_REGISTER = 0xD0
@@ -128,7 +128,7 @@ def split_data(data: bytes) -> tuple[int, int, int | None]:
 class Bmp280Options:
     bus: int = option(1, help="I2C bus number (/dev/i2c-N)", minimum=0)
     address: I2cAddress = option(
-        0x76, help="I2C address (0x76 with SDO low, 0x77 with SDO high)", choices=(0x76, 0x77)
+        0x76, help="I2C address (0x76 with SDO low, 0x77 with SDO high)", choices=addresses(0x76, 0x77)
     )
     oversampling_temperature: int = option(
         1, help="temperature oversampling (1 = 16-bit)", choices=OVERSAMPLING_CHOICES

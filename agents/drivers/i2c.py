@@ -14,6 +14,29 @@ from agents.drivers.base import Driver, ReadError
 from agents.drivers.sensirion import unpack_words
 
 
+class HexAddress(int):
+    """An I2C address that prints as ``0x76``, so choice lists in errors and docs read like datasheets."""
+
+    def __str__(self) -> str:
+        return f"0x{int(self):02x}"
+
+    __repr__ = __str__
+
+
+class Seconds(float):
+    """A duration choice that prints as ``25ms`` / ``2s`` in errors and docs."""
+
+    def __str__(self) -> str:
+        return f"{float(self) * 1000:g}ms" if self < 1 else f"{float(self):g}s"
+
+    __repr__ = __str__
+
+
+def addresses(*values: int) -> tuple[int, ...]:
+    """Choices for an ``I2cAddress`` option."""
+    return tuple(HexAddress(value) for value in values)
+
+
 def describe_os_error(error: OSError, address: int, bus: int) -> str:
     """A sentence saying what an I/O error on the bus most likely means."""
     if error.errno in (errno.EREMOTEIO, errno.ENXIO, errno.EIO):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.drivers.base import Quantity
-from agents.drivers.i2c import I2cDriver
+from agents.drivers.i2c import I2cDriver, addresses
 from agents.drivers.options import I2cAddress, option
 
 CONFIG, SHUNT_VOLTAGE, BUS_VOLTAGE, POWER, CURRENT, CALIBRATION = range(6)
@@ -80,7 +80,9 @@ def watts(raw: int, current_lsb: float) -> float:
 @dataclass
 class Ina219Options:
     bus: int = option(1, help="I2C bus number (/dev/i2c-N)", minimum=0)
-    address: I2cAddress = option(0x40, help="I2C address (0x40-0x4f, set by A0/A1)", choices=ADDRESSES)
+    address: I2cAddress = option(
+        0x40, help="I2C address (0x40-0x4f, set by A0/A1)", choices=addresses(*ADDRESSES)
+    )
     shunt_ohms: float = option(
         0.1, help="shunt resistor in ohms (0.1 on most breakout boards)", minimum=0.0001
     )

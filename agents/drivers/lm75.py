@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.drivers.base import Quantity
-from agents.drivers.i2c import I2cDriver, check_range
+from agents.drivers.i2c import I2cDriver, addresses, check_range
 from agents.drivers.options import I2cAddress, option
 
 TEMPERATURE, CONFIGURATION = 0x00, 0x01
@@ -31,7 +31,9 @@ def register_to_celsius(raw: int) -> float:
 @dataclass
 class Lm75Options:
     bus: int = option(1, help="I2C bus number (/dev/i2c-N)", minimum=0)
-    address: I2cAddress = option(0x48, help="I2C address (0x48-0x4f, set by A0-A2)", choices=ADDRESSES)
+    address: I2cAddress = option(
+        0x48, help="I2C address (0x48-0x4f, set by A0-A2)", choices=addresses(*ADDRESSES)
+    )
 
 
 class Lm75(I2cDriver):

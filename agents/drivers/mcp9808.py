@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.drivers.base import Quantity
-from agents.drivers.i2c import I2cDriver, check_range
+from agents.drivers.i2c import I2cDriver, addresses, check_range
 from agents.drivers.options import I2cAddress, option
 
 CONFIG, AMBIENT, MANUFACTURER_ID, DEVICE_ID, RESOLUTION = 0x01, 0x05, 0x06, 0x07, 0x08
@@ -37,7 +37,9 @@ def ambient_to_celsius(upper: int, lower: int) -> float:
 @dataclass
 class Mcp9808Options:
     bus: int = option(1, help="I2C bus number (/dev/i2c-N)", minimum=0)
-    address: I2cAddress = option(0x18, help="I2C address (0x18-0x1f, set by A0-A2)", choices=ADDRESSES)
+    address: I2cAddress = option(
+        0x18, help="I2C address (0x18-0x1f, set by A0-A2)", choices=addresses(*ADDRESSES)
+    )
     resolution: float = option(
         0.0625, help="resolution in °C (coarser converts faster)", choices=tuple(RESOLUTIONS)
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.drivers.base import Quantity
-from agents.drivers.i2c import I2cDriver, check_range
+from agents.drivers.i2c import I2cDriver, addresses, check_range
 from agents.drivers.options import I2cAddress, option
 from agents.drivers.sensirion import pack_words
 
@@ -43,7 +43,7 @@ def is_data_ready(status: int) -> bool:
 @dataclass
 class Scd4xOptions:
     bus: int = option(1, help="I2C bus number (/dev/i2c-N)", minimum=0)
-    address: I2cAddress = option(0x62, help="I2C address (fixed at 0x62)", choices=(0x62,))
+    address: I2cAddress = option(0x62, help="I2C address (fixed at 0x62)", choices=addresses(0x62))
     mode: str = option(
         "periodic", help="periodic (every 5 s) or low_power (every 30 s)", choices=tuple(INTERVALS)
     )

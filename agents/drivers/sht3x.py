@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.drivers.base import Quantity
-from agents.drivers.i2c import I2cDriver, check_range
+from agents.drivers.i2c import I2cDriver, addresses, check_range
 from agents.drivers.options import I2cAddress, option
 
 # repeatability -> (single-shot command without clock stretching, maximum duration in seconds)
@@ -33,7 +33,7 @@ def convert_humidity(raw: int) -> float:
 class Sht3xOptions:
     bus: int = option(1, help="I2C bus number (/dev/i2c-N)", minimum=0)
     address: I2cAddress = option(
-        0x44, help="I2C address (0x44 with ADDR low, 0x45 with ADDR high)", choices=(0x44, 0x45)
+        0x44, help="I2C address (0x44 with ADDR low, 0x45 with ADDR high)", choices=addresses(0x44, 0x45)
     )
     repeatability: str = option(
         "high", help="measurement repeatability (higher is less noisy, slower)", choices=tuple(SINGLE_SHOT)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.drivers.base import Quantity
-from agents.drivers.i2c import I2cDriver, check_range
+from agents.drivers.i2c import I2cDriver, addresses, check_range
 from agents.drivers.options import I2cAddress, option
 
 # precision -> (command, maximum duration in seconds)
@@ -33,7 +33,9 @@ def convert_humidity(raw: int) -> float:
 class Sht4xOptions:
     bus: int = option(1, help="I2C bus number (/dev/i2c-N)", minimum=0)
     address: I2cAddress = option(
-        0x44, help="I2C address (0x44 for SHT4x-A, 0x45 for -B, 0x46 for -C)", choices=(0x44, 0x45, 0x46)
+        0x44,
+        help="I2C address (0x44 for SHT4x-A, 0x45 for -B, 0x46 for -C)",
+        choices=addresses(0x44, 0x45, 0x46),
     )
     precision: str = option("high", help="measurement precision (repeatability)", choices=tuple(MEASURE))
 

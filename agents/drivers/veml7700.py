@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.drivers.base import Quantity
-from agents.drivers.i2c import I2cDriver
+from agents.drivers.i2c import I2cDriver, Seconds, addresses
 from agents.drivers.options import Duration, I2cAddress, option
 
 ALS_CONF, POWER_SAVING, ALS, WHITE, DEVICE_ID = 0x00, 0x03, 0x04, 0x05, 0x07
@@ -44,14 +44,14 @@ def config_word(gain: float, integration_time: float) -> int:
 @dataclass
 class Veml7700Options:
     bus: int = option(1, help="I2C bus number (/dev/i2c-N)", minimum=0)
-    address: I2cAddress = option(0x10, help="I2C address (fixed at 0x10)", choices=(0x10,))
+    address: I2cAddress = option(0x10, help="I2C address (fixed at 0x10)", choices=addresses(0x10))
     gain: float = option(
         0.125, help="ALS gain: 2, 1, 0.25 or 0.125 (lower reaches brighter light)", choices=tuple(GAIN_BITS)
     )
     integration_time: Duration = option(
         0.1,
-        help="integration time: 25ms, 50ms, 100ms, 200ms, 400ms or 800ms (longer is finer)",
-        choices=tuple(INTEGRATION_BITS),
+        help="integration time (longer resolves dimmer light)",
+        choices=tuple(Seconds(seconds) for seconds in INTEGRATION_BITS),
     )
 
 
