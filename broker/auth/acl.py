@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from broker.auth.coverage import Rule, decide, filter_is_covered, split_filter, topic_matches
+from broker.auth.coverage import Rule, decide, split_filter, topic_matches, unreadable_topic
 
 
 class Access(enum.Enum):
@@ -229,14 +229,19 @@ class ClientAcl:
 
     def _can_subscribe(self, topic_filter: str) -> bool:
         """May this client subscribe to ``topic_filter`` (``$share/<group>/<filter>`` allowed)?"""
+        return self.subscribe_refusal(topic_filter) is None
+
+    def subscribe_refusal(self, topic_filter: str) -> str | None:
+        """Why a SUBSCRIBE to ``topic_filter`` is refused (for the log), or None when it is granted."""
         inner = _unshare(topic_filter)
         if inner is None:
-            return False
+            return f"{topic_filter!r} is not a valid shared subscription ($share/<group>/<filter>)"
         try:
             _check_filter_syntax(inner)
-        except ValueError:
-            return False
-        return filter_is_covered(split_filter(inner), self.rules)
+        except ValueError as error:
+            return str(error)
+        example = unreadable_topic(split_filter(inner), self.rules)
+        return None if example is None else f"{topic_filter!r} would match {example!r}, which is not readable"
 
 
 def _is_topic_name(topic: str) -> bool:

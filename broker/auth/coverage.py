@@ -67,30 +67,53 @@ State = tuple[int, frozenset[tuple[int, int]], frozenset[int], bool]
 
 def filter_is_covered(topic_filter: Levels, rules: tuple[Rule, ...]) -> bool:
     """True when every topic ``topic_filter`` matches is readable under ``rules``."""
+    return unreadable_topic(topic_filter, rules) is None
+
+
+def unreadable_topic(topic_filter: Levels, rules: tuple[Rule, ...]) -> str | None:
+    """A topic that ``topic_filter`` matches but ``rules`` do not let the client read, or None if none exists.
+
+    The example explains a refused subscription in the broker's log. A filter too complex to decide within
+    MAX_STATES is refused with the filter itself as the example.
+    """
     relevant = [index for index, rule in enumerate(rules) if rule.can_read or rule.is_deny]
     start: State = (0, frozenset((index, 0) for index in relevant), frozenset(), False)
-    pending, seen = [start], {start}
+    pending, came_from = [start], {start: (start, "")}
     while pending:
-        if len(seen) > MAX_STATES:
-            return False
-        position, alive, completed, consumed = pending.pop()
+        if len(came_from) > MAX_STATES:
+            return "/".join(topic_filter)
+        state = pending.pop()
+        position, alive, completed, consumed = state
         if consumed and _filter_may_end(topic_filter, position):
             matched = [rules[index] for index in completed]
             matched += [rules[index] for index, level in alive if level == len(rules[index].levels)]
             if not decide(matched, want_read=True):
-                return False
-        for next_state in _successors(topic_filter, rules, (position, alive, completed, consumed)):
-            if next_state not in seen:
-                seen.add(next_state)
+                return _example_topic(came_from, state, rules)
+        for next_state, word in _successors(topic_filter, rules, state):
+            if next_state not in came_from:
+                came_from[next_state] = (state, word)
                 pending.append(next_state)
-    return True
+    return None
+
+
+def _example_topic(came_from: dict[State, tuple[State, str]], state: State, rules: tuple[Rule, ...]) -> str:
+    """Spell out the path to ``state``, with a concrete word where the walk used "a word no rule names"."""
+    literals = {word for rule in rules for word in rule.levels}
+    other = next(
+        f"other{suffix}" for suffix in ("", *range(len(literals) + 1)) if f"other{suffix}" not in literals
+    )
+    words: list[str] = []
+    while came_from[state][0] != state:
+        state, word = came_from[state]
+        words.append(other if word == OTHER_WORD else word)
+    return "/".join(reversed(words))
 
 
 def _filter_may_end(topic_filter: Levels, position: int) -> bool:
     return position == len(topic_filter) or topic_filter[position] == "#"
 
 
-def _successors(topic_filter: Levels, rules: tuple[Rule, ...], state: State) -> list[State]:
+def _successors(topic_filter: Levels, rules: tuple[Rule, ...], state: State) -> list[tuple[State, str]]:
     position, alive, completed, consumed = state
     if position == len(topic_filter):
         return []
@@ -103,7 +126,7 @@ def _successors(topic_filter: Levels, rules: tuple[Rule, ...], state: State) -> 
     result = []
     for candidate in words:
         next_alive, next_completed = _advance(rules, alive, completed, candidate, first_level=not consumed)
-        result.append((next_position, next_alive, next_completed, True))
+        result.append(((next_position, next_alive, next_completed, True), candidate))
     return result
 
 

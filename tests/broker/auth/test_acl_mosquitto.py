@@ -14,7 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from broker.auth.acl import AclFile, ClientAcl
-from tests.broker.auth.test_acl import ACL_TEXT
+from broker.auth.coverage import split_filter, topic_matches
+from tests.broker.auth.test_acl import ACL_TEXT, SUBSCRIPTIONS
 from tests.interop.paho_client import PahoClient
 from tests.support.brokers import RunningBroker, mosquitto_broker
 
@@ -127,3 +128,52 @@ def test_writes_match_mosquitto(
         writer.close()
         observer.close()
     assert received == {topic for topic in TOPICS if rules.can_publish(topic)}
+
+
+def unshared(topic_filter: str) -> str:
+    return topic_filter.split("/", 2)[2] if topic_filter.startswith("$share/") else topic_filter
+
+
+def subscription_probe(client_id: str, username: str | None, topic_filter: str, allowed: bool) -> list[str]:
+    """Topics whose delivery by Mosquitto shows the decision right: for a granted filter, every listed
+    topic the filter matches must arrive; for a refused one, the example Perch names must not."""
+    if allowed:
+        levels = split_filter(unshared(topic_filter))
+        return [topic for topic in TOPICS if topic_matches(levels, split_filter(topic))]
+    reason = perch_rules(client_id, username).subscribe_refusal(topic_filter) or ""
+    example = (
+        reason.split(" would match ", 1)[1].split(",", 1)[0].strip("'") if " would match " in reason else ""
+    )
+    return [example] if example and not example.startswith("$") else []
+
+
+SUBSCRIPTION_CASES = [
+    pytest.param(*case[:4], subscription_probe(*case[:4]), id=f"{case[1]}-{case[2]}")
+    for case in SUBSCRIPTIONS
+    if any(case[0] == identity[0] for identity in IDENTITIES) and subscription_probe(*case[:4])
+]
+
+
+@pytest.mark.parametrize(("client_id", "username", "topic_filter", "allowed", "probe"), SUBSCRIPTION_CASES)
+def test_subscribe_decisions_agree_with_mosquitto_deliveries(
+    broker: RunningBroker,
+    client_id: str,
+    username: str | None,
+    topic_filter: str,
+    allowed: bool,
+    probe: list[str],
+) -> None:
+    marker = next(identity[2] for identity in IDENTITIES if identity[0] == client_id)
+    reader = connect(broker, client_id, username)
+    publisher = connect(broker, "publisher", "root")
+    try:
+        reader.subscribe(topic_filter, qos=1)  # Mosquitto grants it and filters each delivery instead
+        reader.subscribe(marker, qos=1)
+        for topic in probe:
+            publisher.publish(topic, topic, qos=1)
+        reader.publish(marker, b"end", qos=1)
+        received = topics_until(reader, marker, limit=len(probe) + 2)
+    finally:
+        reader.close()
+        publisher.close()
+    assert received == (set(probe) if allowed else set())

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from broker.auth.acl import AclError, AclFile
-from broker.auth.coverage import Rule, decide, filter_is_covered, topic_matches
+from broker.auth.coverage import Rule, decide, filter_is_covered, topic_matches, unreadable_topic
 from broker.auth.passwords import PasswordFile, PasswordFileError
 
+# Bounded by default; a long run on demand: PERCH_FUZZ_EXAMPLES=5000 (the variable the codec fuzz tests read).
+FUZZ_EXAMPLES = int(os.environ.get("PERCH_FUZZ_EXAMPLES", "300"))
 WORDS = ["a", "b", "$s"]
 FRESH_WORD = "z"  # a word no rule or filter mentions
 MAX_LEVELS = 3
@@ -54,12 +57,17 @@ def covered_by_brute_force(topic_filter: tuple[str, ...], rule_set: tuple[Rule, 
     return True
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
 @given(topic_filter=filters(), rule_set=st.lists(rules, max_size=6).map(tuple))
 def test_subscribe_check_equals_checking_every_topic(
     topic_filter: tuple[str, ...], rule_set: tuple[Rule, ...]
 ) -> None:
     assert filter_is_covered(topic_filter, rule_set) == covered_by_brute_force(topic_filter, rule_set)
+    example = unreadable_topic(topic_filter, rule_set)
+    if example is not None:  # the example given for a refusal is a real, unreadable topic of the filter
+        levels = tuple(example.split("/"))
+        assert topic_matches(topic_filter, levels)
+        assert not decide([rule for rule in rule_set if topic_matches(rule.levels, levels)], want_read=True)
 
 
 def test_oracle_sees_dollar_topics_and_parents() -> None:
@@ -92,7 +100,7 @@ ACL_WORDS = [
 ACL_PIECES = st.sampled_from([*ACL_WORDS, " ", "  ", "\n", "\r\n", "\t", "\x00", "\ud800"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
 @given(
     pieces=st.lists(ACL_PIECES, max_size=40),
     client_id=st.text(max_size=5),
@@ -115,7 +123,7 @@ PASSWORD_PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
 @given(pieces=st.lists(PASSWORD_PIECES, max_size=30), raw=st.binary(max_size=60))
 def test_password_loader_accepts_or_explains(pieces: list[str], raw: bytes) -> None:
     for data in ("".join(pieces).encode("utf-8", "surrogatepass"), raw):
