@@ -130,7 +130,7 @@ class RecentLog(logging.Handler):
         self.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno >= logging.WARNING or record.name.startswith(("agents", "perch")):
+        if record.levelno >= logging.WARNING or record.name.startswith(("agents", "perch.demo")):
             self.lines.append(self.format(record))
 
 
