@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,9 @@ from tests.support.brokers import RunningBroker, mosquitto_broker, perch_broker,
 SYS_INTERVAL = 1
 # Mosquitto's defaults leave packet size unbounded; bound it so the oversize-input tests mean the same thing.
 MOSQUITTO_MAX_PACKET_SIZE = 1_048_576
+# Perch's broker: section for the suite: `$SYS` every second (as Mosquitto above) and a 3 s CONNECT timeout
+# instead of 10 s, so the test of a client that never sends CONNECT stays short.
+PERCH_CONFIG = f"broker:\n  sys_interval: {SYS_INTERVAL}\n  connect_timeout: 3\n"
 
 
 @dataclass
@@ -54,8 +59,11 @@ def broker_process(max_keepalive: int | None = None) -> Iterator[BrokerUnderTest
     kind = selected_broker_kind()
     if kind == "perch":
         extra = ("--max-keepalive", str(max_keepalive)) if max_keepalive else ()
-        with perch_broker(*extra) as running:
-            yield BrokerUnderTest(kind, running)
+        with tempfile.TemporaryDirectory() as folder:
+            config = Path(folder) / "perch.yaml"
+            config.write_text(PERCH_CONFIG)
+            with perch_broker("--config", str(config), *extra) as running:
+                yield BrokerUnderTest(kind, running)
         return
     lines = [f"sys_interval {SYS_INTERVAL}", f"max_packet_size {MOSQUITTO_MAX_PACKET_SIZE}"]
     if max_keepalive:
