@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
 import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from broker.auth.files import PRIVATE, write_atomically
 
 PBKDF2_SCHEME = "7"
 SHA512_SCHEME = "6"
@@ -260,31 +260,9 @@ class PasswordFile:
         return f"{username}:{self._hashes[username].encode()}"
 
     def save(self, path: str | os.PathLike[str] | None = None) -> None:
-        """Write atomically (temp file, fsync, rename) with mode 0600, so a crash never leaves half a file."""
+        """Write atomically (temp file, fsync, rename), mode 0600, keeping the replaced file's owner."""
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("no path to save the password file to")
-        write_atomically(target, self.render().encode("utf-8"), mode=0o600)
+        write_atomically(target, self.render().encode("utf-8"), mode=PRIVATE)
         self.path = target
-
-
-def write_atomically(target: Path, data: bytes, mode: int) -> None:
-    """Replace ``target`` with ``data``: readers see the old file or the new one, never a mix."""
-    folder = target.parent if str(target.parent) else Path(".")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        os.fchmod(descriptor, mode)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    directory = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from broker.auth.passwords import write_atomically
+from broker.auth.files import PRIVATE, PUBLIC, write_atomically
 
 CA_LIFETIME = datetime.timedelta(days=3650)
 SERVER_LIFETIME = datetime.timedelta(days=825)
@@ -261,14 +261,14 @@ def create_node_certificates(
         authority = load_authority(paths.ca_key, paths.ca_certificate)
     else:
         authority = create_authority(node)
-        write_atomically(paths.ca_key, private_key_pem(authority.key), mode=0o600)
-        write_atomically(paths.ca_certificate, certificate_pem(authority.certificate), mode=0o644)
+        write_atomically(paths.ca_key, private_key_pem(authority.key), mode=PRIVATE)
+        write_atomically(paths.ca_certificate, certificate_pem(authority.certificate), mode=PUBLIC)
     ca_der = authority.certificate.public_bytes(serialization.Encoding.DER)
-    write_atomically(paths.ca_der, ca_der, mode=0o644)
-    write_atomically(paths.ca_mobileconfig, mobileconfig(node, ca_der), mode=0o644)
+    write_atomically(paths.ca_der, ca_der, mode=PUBLIC)
+    write_atomically(paths.ca_mobileconfig, mobileconfig(node, ca_der), mode=PUBLIC)
     key, certificate = issue_certificate(authority, dns_names[0], dns_names=dns_names, addresses=ip_addresses)
-    write_atomically(paths.server_key, private_key_pem(key), mode=0o600)
-    write_atomically(paths.server_certificate, certificate_pem(certificate), mode=0o644)
+    write_atomically(paths.server_key, private_key_pem(key), mode=PRIVATE)
+    write_atomically(paths.server_certificate, certificate_pem(certificate), mode=PUBLIC)
     return paths
 
 

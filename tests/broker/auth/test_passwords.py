@@ -120,11 +120,11 @@ def test_set_change_delete_and_keep_comments(tmp_path: Path) -> None:
 def test_save_is_private_and_atomic(tmp_path: Path) -> None:
     path = tmp_path / "passwd"
     path.write_text("old contents that are not a password file\n")
-    path.chmod(0o644)
+    path.chmod(0o604)
     passwords = PasswordFile()
     passwords.set("u", "p")
     passwords.save(path)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # never readable by others
     assert PasswordFile.load(path).verify("u", "p")
     assert [entry.name for entry in tmp_path.iterdir()] == ["passwd"]  # no temp file left behind
 
