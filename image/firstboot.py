@@ -83,16 +83,17 @@ def ensure_tls_certificate(tls_dir: Path, node: str, hostname: str, group_id: in
     if key_path.exists() and certificate_path.exists():
         return False
     tls_dir.mkdir(parents=True, exist_ok=True)
-    if has_security_commands():
-        command = [str(PERCH), "cert", "--node", node, "--hostname", hostname, "--out", str(tls_dir)]
-        subprocess.run(command, check=True, capture_output=True)
-    else:
+    command = [str(PERCH), "cert", "--node", node, "--hostname", hostname, "--out", str(tls_dir)]
+    if not has_security_commands() or subprocess.run(command, capture_output=True).returncode != 0:
         _self_signed(key_path, certificate_path, hostname)
     os.chown(tls_dir, 0, group_id)
     os.chmod(tls_dir, 0o750)
     for path in tls_dir.iterdir():
-        os.chown(path, 0, group_id)
-        os.chmod(path, 0o640 if path.suffix == ".key" else 0o644)
+        if path.suffix != ".key":
+            os.chown(path, 0, group_id)
+            os.chmod(path, 0o644)
+    os.chown(key_path, 0, group_id)  # the broker (group perch) reads its key; a CA key stays root's alone
+    os.chmod(key_path, 0o640)
     return True
 
 

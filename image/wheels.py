@@ -29,10 +29,15 @@ def cache_root() -> Path:
     return Path(base) / "perch" / "wheels"
 
 
-def runtime_requirements() -> list[str]:
-    """Perch's runtime dependencies from pyproject.toml (never the optional ones such as Fabric)."""
+PI_ARCHES = ("aarch64", "armv7l")
+
+
+def runtime_requirements(arch: str) -> list[str]:
+    """Perch's runtime dependencies from pyproject.toml, plus its ``pi`` extra (the GPIO library) for a
+    Raspberry Pi's CPU; never other extras such as Fabric or the test tools."""
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
-    return [*project["dependencies"], *EXTRA_REQUIREMENTS]
+    extras = project.get("optional-dependencies", {}).get("pi", []) if arch in PI_ARCHES else []
+    return [*project["dependencies"], *extras, *EXTRA_REQUIREMENTS]
 
 
 def _pip(arguments: list[str], environment: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -46,7 +51,7 @@ def _download(target: Path, cache: Path, arch: str, python_version: str, offline
         "download", "--quiet", "--only-binary=:all:", "--dest", str(target), "--find-links", str(cache),
         *[option for tag in GLIBC_TAGS for option in ("--platform", f"manylinux{tag}_{arch}")],
         "--python-version", python_version,
-        "--implementation", "cp", "--abi", f"cp{digits}", *runtime_requirements(),
+        "--implementation", "cp", "--abi", f"cp{digits}", *runtime_requirements(arch),
     ]  # fmt: skip
     if offline:
         arguments.insert(1, "--no-index")

@@ -65,14 +65,27 @@ def _debootstrap(target: Path, suite: str, arch: str, packages: tuple[str, ...])
         command.append(mirror)
     result = subprocess.run(command, capture_output=True, text=True, timeout=BUILD_TIMEOUT_SECONDS)
     if result.returncode != 0:
-        log = (target / "debootstrap" / "debootstrap.log").read_text(errors="replace")[-3000:] if (
-            target / "debootstrap" / "debootstrap.log"
-        ).exists() else ""
+        log = (
+            (target / "debootstrap" / "debootstrap.log").read_text(errors="replace")[-3000:]
+            if (target / "debootstrap" / "debootstrap.log").exists()
+            else ""
+        )
         raise RuntimeError(f"debootstrap failed ({result.returncode}): {result.stderr[-2000:]}\n{log}")
     # Clean, reproducible leftovers: no package lists, no machine id (systemd makes one at boot).
     shutil.rmtree(target / "var/lib/apt/lists", ignore_errors=True)
     (target / "var/lib/apt/lists/partial").mkdir(parents=True, exist_ok=True)
     (target / "etc/machine-id").write_text("")
+
+
+HOSTS = "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\traspberrypi\n"
+
+
+def _finish_root(root: Path) -> None:
+    """What an installed system (and Raspberry Pi OS) has but debootstrap leaves out: ``/etc/hosts``
+    (without it ``localhost`` does not resolve) and a host name. Idempotent, so old caches get it too."""
+    if not (root / "etc/hosts").exists():
+        (root / "etc/hosts").write_text(HOSTS)
+    (root / "etc/hostname").write_text("raspberrypi\n")
 
 
 def cached_debian_root(packages: tuple[str, ...] = BASE_PACKAGES, suite: str = SUITE) -> Path:
@@ -90,6 +103,7 @@ def cached_debian_root(packages: tuple[str, ...] = BASE_PACKAGES, suite: str = S
             _debootstrap(root, suite, arch, packages)
             (entry / "packages.txt").write_text("\n".join(sorted(packages)) + "\n")
             (entry / "complete").write_text("")
+        _finish_root(root)
     return root
 
 
