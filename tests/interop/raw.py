@@ -290,6 +290,13 @@ class RawClient:
         assert pkt.kind == kind, f"expected packet type {kind}, got {pkt.kind} ({pkt.body!r})"
         return pkt
 
+    def expect_any(self, *kinds: int, timeout: float = 5.0) -> Packet:
+        """The next packet, which must be one of ``kinds`` (for replies whose order the spec leaves open)."""
+        pkt = self.read(timeout)
+        assert pkt is not None, f"connection closed while waiting for packet types {kinds}"
+        assert pkt.kind in kinds, f"expected one of packet types {kinds}, got {pkt.kind} ({pkt.body!r})"
+        return pkt
+
     def read_until_closed(self, timeout: float = 5.0) -> list[Packet]:
         """Every packet the broker sends before closing; fails if it keeps the connection open."""
         received: list[Packet] = []
