@@ -6,7 +6,7 @@ import json
 
 from tests.agents.fakes import Recorder, wait_until
 from tests.agents.runtime.helpers import COUNTER, running, write_config
-from tests.support.brokers import perch_broker
+from tests.support.brokers import free_port, perch_broker, start_perch_broker
 
 
 def test_readings_from_an_outage_survive_a_restart_of_broker_and_agents(tmp_path):
@@ -34,3 +34,26 @@ def test_readings_from_an_outage_survive_a_restart_of_broker_and_agents(tmp_path
     assert len(counts) >= 10
     stamps = [state["timestamp"] for state in replayed]
     assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps), "original timestamps kept"
+
+
+def test_a_broker_outage_mid_run_reconnects_and_delivers_the_backlog(tmp_path):
+    agents = f'  - {{name: tally, module: "{COUNTER}", interval: 50ms, label: live-outage}}\n'
+    port = free_port()
+    broker = start_perch_broker("--port", str(port), websockets=False)
+    try:
+        with running(write_config(tmp_path, port, agents)) as runtime:
+            with Recorder(port, "perch/t/tally/status") as status:
+                wait_until(lambda: status.latest("perch/t/tally/status") == "ok", what="agent running")
+            broker.stop()
+            wait_until(lambda: len(runtime.spool) >= 10, what="backlog during the outage")
+            backlog = len(runtime.spool)
+            broker = start_perch_broker("--port", str(port), websockets=False)
+            with Recorder(port, "perch/t/tally") as after:
+                wait_until(lambda: runtime.publisher.connected.is_set(), timeout=40, what="reconnected")
+                wait_until(
+                    lambda: len(after.payloads("perch/t/tally")) >= backlog, timeout=20, what="backlog"
+                )
+            counts = [json.loads(payload)["count"] for payload in after.payloads("perch/t/tally")]
+            assert counts == sorted(counts), "in order"
+    finally:
+        broker.stop()
