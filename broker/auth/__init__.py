@@ -5,7 +5,7 @@ The broker calls :meth:`PasswordFile.verify` on CONNECT and an :class:`AclFile`'
 PUBLISH, SUBSCRIBE, delivery, wills and retained messages.
 """
 
-from broker.auth.acl import Access, AclError, AclFile, ClientAcl
+from broker.auth.acl import Access, AclError, AclFile, ClientAcl, client_rules
 from broker.auth.login import LoginPolicy
 from broker.auth.passwords import PasswordFile, PasswordFileError, PasswordHash
 
@@ -18,4 +18,5 @@ __all__ = [
     "PasswordFile",
     "PasswordFileError",
     "PasswordHash",
+    "client_rules",
 ]

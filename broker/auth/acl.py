@@ -201,11 +201,18 @@ def _rule(topic: str, line: AclLine, from_pattern: bool) -> Rule:
 class ClientAcl:
     """What one client may do, with its patterns already expanded. Cheap to query, cached per topic."""
 
-    def __init__(self, rules: Iterable[Rule]) -> None:
+    def __init__(self, rules: Iterable[Rule], is_unrestricted: bool = False) -> None:
         self.rules = tuple(rules)
+        self.is_unrestricted = is_unrestricted
         self.can_read = lru_cache(maxsize=1024)(self._can_read)
         self.can_publish = lru_cache(maxsize=1024)(self._can_publish)
         self.can_subscribe = lru_cache(maxsize=256)(self._can_subscribe)
+
+    @classmethod
+    def unrestricted(cls) -> ClientAcl:
+        """For a broker without an ACL file: every topic, except what no client may ever do
+        (publish to ``$SYS`` or ``$share``, use malformed topics and filters)."""
+        return cls((), is_unrestricted=True)
 
     def allows(self, topic: str, access: Access | str) -> bool:
         access = Access(access)
@@ -219,13 +226,13 @@ class ClientAcl:
         """May a message on ``topic`` be delivered to this client (including retained messages)?"""
         if not _is_topic_name(topic) or topic.startswith("$share"):
             return False
-        return _decide(self.rules, split_filter(topic), want_read=True)
+        return self.is_unrestricted or _decide(self.rules, split_filter(topic), want_read=True)
 
     def _can_publish(self, topic: str) -> bool:
         """May this client publish on ``topic`` (including its will)?"""
         if not _is_topic_name(topic) or topic.startswith(("$SYS", "$share")):
             return False
-        return _decide(self.rules, split_filter(topic), want_read=False)
+        return self.is_unrestricted or _decide(self.rules, split_filter(topic), want_read=False)
 
     def _can_subscribe(self, topic_filter: str) -> bool:
         """May this client subscribe to ``topic_filter`` (``$share/<group>/<filter>`` allowed)?"""
@@ -240,6 +247,8 @@ class ClientAcl:
             _check_filter_syntax(inner)
         except ValueError as error:
             return str(error)
+        if self.is_unrestricted:
+            return None
         example = unreadable_topic(split_filter(inner), self.rules)
         return None if example is None else f"{topic_filter!r} would match {example!r}, which is not readable"
 
@@ -262,3 +271,8 @@ def _unshare(topic_filter: str) -> str | None:
 
 def _decide(rules: tuple[Rule, ...], topic: tuple[str, ...], want_read: bool) -> bool:
     return decide((rule for rule in rules if topic_matches(rule.levels, topic)), want_read)
+
+
+def client_rules(acl: AclFile | None, client_id: str, username: str | None) -> ClientAcl:
+    """The rules for a client that just connected: from the ACL file, or unrestricted when there is none."""
+    return acl.for_client(client_id, username) if acl is not None else ClientAcl.unrestricted()

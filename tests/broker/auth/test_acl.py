@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from broker.auth.acl import Access, AclError, AclFile
+from broker.auth.acl import Access, AclError, AclFile, client_rules
 
 # Used by the table below and, minus the Perch-only cases, by the cross-check against real Mosquitto.
 ACL_TEXT = """\
@@ -199,3 +199,23 @@ def test_subscribe_on_many_rules_stays_decidable() -> None:
     assert not client.can_subscribe("site/+/+/value")  # site/200... is not granted
     assert not client.can_subscribe("site/7/#")
     assert client.can_subscribe("site/7/y/value")
+
+
+def test_without_an_acl_file_only_the_rules_for_everyone_remain() -> None:
+    client = client_rules(None, "c", "u")
+    assert (
+        client.can_publish("any/topic")
+        and client.can_read("any/topic")
+        and client.can_read("$SYS/broker/load")
+    )
+    assert client.can_subscribe("#") and client.can_subscribe("$SYS/#") and client.can_subscribe("$share/g/#")
+    assert not client.can_publish("$SYS/broker/load")  # never, with or without an ACL (as Mosquitto)
+    assert not client.can_publish("$share/g/x")
+    assert not client.can_publish("a/+")
+    assert not client.can_subscribe("a/b#")
+    assert not client.can_subscribe("$share/g")
+
+
+def test_with_an_acl_file_client_rules_come_from_it(acl: AclFile) -> None:
+    assert client_rules(acl, "b1", "bob").can_read("home/x/temperature")
+    assert not client_rules(acl, "b1", "bob").can_read("home/x/humidity")
