@@ -29,6 +29,9 @@ EXAMPLE_CALIBRATION = Calibration(
 )
 OVERSAMPLING_FACTORS = (0, 1, 2, 4, 8, 16, 16, 16)  # osrs code -> factor
 RESET_REGISTER, RESET_WORD = 0xE0, 0xB6
+SLEEP_MODE, NORMAL_MODE = 0b00, 0b11
+STANDBY_MS_BME280 = (0.5, 62.5, 125, 250, 500, 1000, 10, 20)  # config t_sb code -> ms
+STANDBY_MS_BMP280 = (0.5, 62.5, 125, 250, 500, 1000, 2000, 4000)
 READ_ONLY = range(0x80, 0xF2)  # id, calibration and reset area are not writable (reset handled apart)
 
 
@@ -70,6 +73,7 @@ class Bme280Chip(ByteRegisterChip):
         self.measurements = 0
         self._done_at = 0.0
         self._pending: bytes | None = None
+        self._next_start = 0.0
         self.reset()
 
     @property
@@ -97,8 +101,8 @@ class Bme280Chip(ByteRegisterChip):
         if register == 0xF2 and not self.has_humidity:
             return
         self.registers[register] = value
-        if register == 0xF4 and value & 0b11 in (0b01, 0b10):
-            self._start_forced_measurement(value)
+        if register == 0xF4 and value & 0b11 != SLEEP_MODE:
+            self._start_measurement(self.clock())
 
     def on_read(self, register: int) -> int:
         self._finish_if_due()
@@ -106,20 +110,40 @@ class Bme280Chip(ByteRegisterChip):
             return 0x08 if self._pending is not None else 0x00
         return self.registers[register]
 
-    def _start_forced_measurement(self, ctrl_meas: int) -> None:
+    def _start_measurement(self, start: float) -> None:
+        ctrl_meas = self.registers[0xF4]
         osrs_t = OVERSAMPLING_FACTORS[ctrl_meas >> 5 & 0b111]
         osrs_p = OVERSAMPLING_FACTORS[ctrl_meas >> 2 & 0b111]
         osrs_h = OVERSAMPLING_FACTORS[self.registers[0xF2] & 0b111] if self.has_humidity else 0
         self._pending = self.measurement_registers(osrs_t, osrs_p, osrs_h)
         # Typical time is about 80 % of the maximum; being done early keeps a driver that waits right honest.
-        self._done_at = self.clock() + 0.8 * max_measurement_ms(osrs_t, osrs_p, osrs_h) / 1000
+        self._done_at = start + 0.8 * max_measurement_ms(osrs_t, osrs_p, osrs_h) / 1000
 
     def _finish_if_due(self) -> None:
-        if self._pending is not None and self.clock() >= self._done_at:
-            self.registers[0xF7:0xFF] = self._pending
-            self.registers[0xF4] &= ~0b11 & 0xFF  # back to sleep mode after a forced measurement
-            self._pending = None
-            self.measurements += 1
+        """Complete a measurement whose time is up; in normal mode start the next after t_standby."""
+        now = self.clock()
+        for _ in range(2):  # at most one completion and one new cycle per register access
+            if self._pending is not None and now >= self._done_at:
+                self.registers[0xF7:0xFF] = self._pending
+                self._pending = None
+                self.measurements += 1
+                if self.registers[0xF4] & 0b11 == NORMAL_MODE:
+                    self._next_start = self._done_at + self.standby_seconds()
+                else:
+                    self.registers[0xF4] &= ~0b11 & 0xFF  # back to sleep after a forced measurement
+            if (
+                self._pending is None
+                and self.registers[0xF4] & 0b11 == NORMAL_MODE
+                and now >= self._next_start
+            ):
+                self._start_measurement(max(self._next_start, now - 1.0))
+                continue
+            break
+
+    def standby_seconds(self) -> float:
+        code = self.registers[0xF5] >> 5
+        table = STANDBY_MS_BME280 if self.has_humidity else STANDBY_MS_BMP280
+        return table[code] / 1000
 
     def measurement_registers(self, osrs_t: int, osrs_p: int, osrs_h: int) -> bytes:
         """0xF7-0xFE for the current physical values and oversampling settings."""
