@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+MATCH_CACHE_SIZE = 4096
+
 
 @dataclass(slots=True)
 class Subscription:
@@ -78,9 +80,11 @@ class SubscriptionTree:
     def __init__(self) -> None:
         self._root = _Node()
         self.count = 0
+        self._cache: dict[str, tuple[dict[str, Match], list[SharedGroup], frozenset[str]]] = {}
 
     def add(self, subscription: Subscription) -> bool:
         """Add or replace a subscription; True when it replaced one with the same filter [MQTT-3.8.4-3]."""
+        self._cache.clear()
         node = self._root
         for level in subscription.topic_filter.split("/"):
             node = node.children.setdefault(level, _Node())
@@ -95,6 +99,7 @@ class SubscriptionTree:
 
     def remove(self, client_id: str, topic_filter: str, share_group: str | None = None) -> bool:
         """Remove a subscription; False when there was none. Empty branches are pruned."""
+        self._cache.clear()
         path = [self._root]
         for level in topic_filter.split("/"):
             child = path[-1].children.get(level)
@@ -154,13 +159,42 @@ class SubscriptionTree:
     def match(
         self, topic: str, publisher_id: str, is_online: Callable[[str], bool]
     ) -> tuple[dict[str, Match], list[tuple[str, Match]]]:
-        """Per-client matches for plain subscriptions, plus one chosen member per shared group."""
+        """Per-client matches for plain subscriptions, plus one chosen member per shared group.
+
+        Results are cached per topic until the next subscribe or unsubscribe (sensor topics
+        repeat), so a steady stream of publishes costs one dict lookup here. The returned
+        dict is shared: callers must not change it.
+        """
+        cached = self._cache.get(topic)
+        if cached is None:
+            cached = self._match_uncached(topic, "")
+            if len(self._cache) >= MATCH_CACHE_SIZE:
+                self._cache.clear()
+            self._cache[topic] = cached
+        direct, groups, no_local_clients = cached
+        if publisher_id in no_local_clients:
+            direct, groups, _ = self._match_uncached(topic, publisher_id)
+        if not groups:
+            return direct, []
+        shared = []
+        for group in groups:
+            sub = group.pick(is_online)
+            ids = [sub.identifier] if sub.identifier else []
+            shared.append((sub.client_id, Match(sub.qos, ids, sub.retain_as_published)))
+        return direct, shared
+
+    def _match_uncached(
+        self, topic: str, publisher_id: str
+    ) -> tuple[dict[str, Match], list[SharedGroup], frozenset[str]]:
         direct: dict[str, Match] = {}
-        shared: list[tuple[str, Match]] = []
+        groups: list[SharedGroup] = []
+        no_local_clients: set[str] = set()
         for node in self._matching_nodes(topic):
             for client_id, sub in node.subscribers.items():
-                if sub.no_local and client_id == publisher_id:
-                    continue  # [MQTT-3.8.3-3]
+                if sub.no_local:
+                    no_local_clients.add(client_id)
+                    if client_id == publisher_id:
+                        continue  # [MQTT-3.8.3-3]
                 found = direct.get(client_id)
                 if found is None:
                     ids = [sub.identifier] if sub.identifier else []
@@ -170,8 +204,5 @@ class SubscriptionTree:
                 found.retain_as_published = found.retain_as_published or sub.retain_as_published
                 if sub.identifier:
                     found.identifiers.append(sub.identifier)
-            for group in node.groups.values():
-                sub = group.pick(is_online)
-                ids = [sub.identifier] if sub.identifier else []
-                shared.append((sub.client_id, Match(sub.qos, ids, sub.retain_as_published)))
-        return direct, shared
+            groups.extend(node.groups.values())
+        return direct, groups, frozenset(no_local_clients)

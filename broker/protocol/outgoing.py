@@ -49,11 +49,11 @@ def _choose_alias(conn: Connection, topic: str) -> tuple[int | None, bool]:
     return alias, True
 
 
-def _template(conn: Connection, delivery: Delivery, now: float) -> PublishTemplate:
+def _template(conn: Connection, delivery: Delivery) -> PublishTemplate:
     message = delivery.message
     version = conn.version
     if version != ProtocolVersion.V5:
-        key = (version, delivery.qos, delivery.retain)
+        key = (delivery.qos, delivery.retain)  # 3.1 and 3.1.1 PUBLISH bytes are identical
         template = message.encodings.get(key)
         if template is None:
             template = PublishTemplate(
@@ -66,6 +66,7 @@ def _template(conn: Connection, delivery: Delivery, now: float) -> PublishTempla
     key = (version, delivery.qos, delivery.retain, delivery.subscription_ids, alias, send_topic)
     template = None if message.expires_at is not None else message.encodings.get(key)
     if template is None:
+        now = conn.clock() if message.expires_at is not None else 0.0
         properties = _properties_for(message, delivery, alias, now)
         template = PublishTemplate(topic, message.payload, delivery.qos, delivery.retain, properties, version)
         if message.expires_at is None:
@@ -75,7 +76,7 @@ def _template(conn: Connection, delivery: Delivery, now: float) -> PublishTempla
 
 def send_publish(conn: Connection, delivery: Delivery, packet_id: int | None, dup: bool = False) -> bool:
     """Encode and queue one PUBLISH; False when it is larger than the client accepts [MQTT-3.1.2-25]."""
-    data = _template(conn, delivery, conn.clock()).render(packet_id, dup)
+    data = _template(conn, delivery).render(packet_id, dup)
     if len(data) > conn.client_maximum_packet_size:
         conn.broker.stats.publish_dropped += 1
         return False
@@ -86,7 +87,8 @@ def send_publish(conn: Connection, delivery: Delivery, packet_id: int | None, du
 
 def deliver(conn: Connection, delivery: Delivery) -> None:
     """Send a routed message now, or queue it in the session when the send window is full."""
-    if delivery.message.is_expired(conn.clock()):
+    expires_at = delivery.message.expires_at
+    if expires_at is not None and conn.clock() >= expires_at:
         return
     if delivery.qos == 0:
         if conn.is_congested:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from broker.codec import ProtocolVersion, PubAck, Publish, PubRec, ReasonCode
-from broker.core.messages import build_message
+from broker.codec import EMPTY_PROPERTIES, ProtocolVersion, PubAck, Publish, PubRec, ReasonCode
+from broker.core.messages import Message, build_message
 from broker.protocol.errors import ProtocolViolation
-from broker.topics import TopicError, validate_topic_name
 
 if TYPE_CHECKING:
     from broker.protocol.connection import Connection
@@ -32,8 +31,6 @@ def _resolve_topic(conn: Connection, packet: Publish) -> str:
 
 
 def _payload_is_valid(packet: Publish) -> bool:
-    if packet.properties.payload_format_indicator != 1:
-        return True
     try:
         packet.payload.decode("utf-8")
     except UnicodeDecodeError:
@@ -42,37 +39,52 @@ def _payload_is_valid(packet: Publish) -> bool:
 
 
 def handle_publish(conn: Connection, packet: Publish) -> None:
-    is_v5 = conn.version == ProtocolVersion.V5
-    topic = _resolve_topic(conn, packet) if is_v5 else packet.topic
-    try:
-        validate_topic_name(topic)
-    except TopicError as error:
-        raise ProtocolViolation(ReasonCode.TOPIC_NAME_INVALID, str(error), error.spec_id) from None
-    qos = packet.qos
-    if is_v5 and not _payload_is_valid(packet):
-        _refuse_payload(conn, packet)
-        return
-    session = conn.session
-    if qos == 2 and packet.packet_id in session.incoming_qos2:
-        conn.send(PubRec(packet.packet_id))  # a resent QoS 2 PUBLISH is not delivered again [MQTT-4.3.3-10]
-        return
-    if qos == 2 and len(session.incoming_qos2) >= conn.limits.receive_maximum:
-        raise ProtocolViolation(
-            ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "too many unacknowledged QoS 2 messages", "MQTT-3.3.4-7"
+    """Route a PUBLISH. The codec already refused wildcards, U+0000 and bad UTF-8 in the topic
+    [MQTT-3.3.2-2], [MQTT-1.5.3-1/2], so the hot path only deals with MQTT 5 extras and QoS.
+    """
+    topic = packet.topic
+    properties = packet.properties
+    if properties is EMPTY_PROPERTIES:
+        message = Message(topic, packet.payload, packet.qos, packet.retain, None, None, conn.client_id)
+        now = 0.0
+    else:
+        if properties.topic_alias is not None or not topic:
+            topic = _resolve_topic(conn, packet)
+        if properties.payload_format_indicator == 1 and not _payload_is_valid(packet):
+            _refuse_payload(conn, packet)
+            return
+        now = conn.clock()
+        message = build_message(
+            topic, packet.payload, packet.qos, packet.retain, properties, conn.client_id, now
         )
-    now = conn.clock()
-    message = build_message(topic, packet.payload, qos, packet.retain, packet.properties, conn.client_id, now)
+    qos = packet.qos
+    if qos == 2 and _is_duplicate_qos2(conn, packet.packet_id):
+        return
     broker = conn.broker
     broker.stats.publish_received += 1
     receivers = broker.publish(message, now)
     if qos == 0:
         return
+    is_v5 = conn.version == ProtocolVersion.V5
     reason = ReasonCode.SUCCESS if receivers or not is_v5 else ReasonCode.NO_MATCHING_SUBSCRIBERS
     if qos == 1:
         conn.send(PubAck(packet.packet_id, reason))
         return
-    session.incoming_qos2.add(packet.packet_id)
+    conn.session.incoming_qos2.add(packet.packet_id)
     conn.send(PubRec(packet.packet_id, reason))
+
+
+def _is_duplicate_qos2(conn: Connection, packet_id: int) -> bool:
+    """A resent QoS 2 PUBLISH is answered but not delivered again [MQTT-4.3.3-10]; too many is 0x93."""
+    pending = conn.session.incoming_qos2
+    if packet_id in pending:
+        conn.send(PubRec(packet_id))
+        return True
+    if len(pending) >= conn.limits.receive_maximum:
+        raise ProtocolViolation(
+            ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "too many unacknowledged QoS 2 messages", "MQTT-3.3.4-7"
+        )
+    return False
 
 
 def _refuse_payload(conn: Connection, packet: Publish) -> None:
