@@ -1,7 +1,5 @@
 """The SHT3x emulator's periodic mode, as libraries that use it (fetch data, break) expect it."""
 
-import time
-
 import pytest
 from smbus2 import i2c_msg
 
@@ -24,9 +22,13 @@ def fetch(bus):
 def test_periodic_mode_fetches_new_data_and_nacks_when_none_is_new():
     bus = FakeI2cBus()
     chip = bus.attach(0x44, Sht3xChip())
+    now = [100.0]
+    chip.clock = lambda: now[0]  # a hand-driven clock: no dependence on how fast the test runs
     chip.temperature, chip.humidity = 25.0, 40.0
     command(bus, 0x2737)  # 10 measurements per second, high repeatability
-    time.sleep(0.12)
+    with pytest.raises(OSError):
+        fetch(bus)  # nothing measured yet
+    now[0] += 0.12
     temperature, humidity = fetch(bus)
     assert -45 + 175 * temperature / 65535 == pytest.approx(25.0, abs=0.003)
     assert 100 * humidity / 65535 == pytest.approx(40.0, abs=0.002)
