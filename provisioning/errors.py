@@ -1,0 +1,69 @@
+"""What can go wrong while provisioning, each told in one line that says what to do.
+
+``BadInputError`` is the user's input (exit 2); every ``ProvisionError`` is one host's failure (exit 1).
+``explain`` turns the exceptions paramiko, sockets and invoke raise into those one-liners.
+"""
+
+from __future__ import annotations
+
+import socket
+
+
+class BadInputError(ValueError):
+    """A bad argument or an invalid config file: nothing was sent to any host."""
+
+
+class ProvisionError(RuntimeError):
+    """A failure on one host, told in one line."""
+
+
+class UnreachableError(ProvisionError):
+    """No SSH connection could be made (no route, refused, timed out, unknown name)."""
+
+
+class LoginError(ProvisionError):
+    """The SSH server refused the user or the key."""
+
+
+class HostKeyError(ProvisionError):
+    """The host key is unknown or does not match the known_hosts file."""
+
+
+class SudoError(ProvisionError):
+    """The SSH user may not run commands as root without a terminal."""
+
+
+class RemoteCommandError(ProvisionError):
+    """A command on the node failed."""
+
+
+def explain(error: BaseException, target: str) -> ProvisionError:
+    """The one-line ProvisionError for an exception raised while reaching ``target``."""
+    import paramiko
+
+    if isinstance(error, ProvisionError):
+        return error
+    if isinstance(error, paramiko.BadHostKeyException):
+        return HostKeyError(
+            f"host key of {target} does NOT match known_hosts (a different machine, or someone in between); "
+            "if the Pi was reinstalled, remove its old line with ssh-keygen -R HOST"
+        )
+    if isinstance(error, paramiko.AuthenticationException):
+        return LoginError(f"SSH login to {target} refused: wrong user or key (give the right one with --key)")
+    if isinstance(error, paramiko.SSHException) and "known_hosts" in str(error):
+        return HostKeyError(
+            f"host key of {target} is not in known_hosts: check it, then add it "
+            "(ssh-keyscan HOST >> ~/.ssh/known_hosts) or pass --known-hosts FILE"
+        )
+    if isinstance(error, socket.gaierror):
+        return UnreachableError(f"cannot reach {target}: unknown host name ({error.strerror})")
+    if isinstance(error, TimeoutError | socket.timeout):
+        return UnreachableError(f"cannot reach {target}: connection timed out")
+    if isinstance(error, paramiko.ssh_exception.NoValidConnectionsError):
+        reasons = sorted({(e.strerror or str(e)).lower() for e in error.errors.values()})
+        return UnreachableError(f"cannot reach {target}: {', '.join(reasons)}")
+    if isinstance(error, OSError):
+        return UnreachableError(f"cannot reach {target}: {(error.strerror or str(error)).lower()}")
+    if isinstance(error, paramiko.SSHException):
+        return UnreachableError(f"SSH to {target} failed: {error}")
+    return ProvisionError(f"{target}: {type(error).__name__}: {error}")
