@@ -58,6 +58,12 @@ def _register_cert(subcommands: argparse._SubParsersAction) -> None:
     cert.add_argument("--hostname", action="append", default=[], help="an extra DNS name (repeatable)")
     cert.add_argument("--ip", action="append", default=[], help="an IP address clients use (repeatable)")
     cert.add_argument(
+        "--client", metavar="NAME", help="issue a client certificate (CN NAME) from the CA in DIR"
+    )
+    cert.add_argument(
+        "--p12-password", help="with --client: also write NAME.p12 for phones, with this password"
+    )
+    cert.add_argument(
         "--this-host", action="store_true", help="also this machine's hostname and current addresses"
     )
     cert.add_argument(
@@ -119,6 +125,9 @@ def _ask_password() -> str | None:
 def run_cert(args: argparse.Namespace) -> int:
     from broker.tls.certs import CertificateError, create_node_certificates
 
+    if args.client is not None:
+        return _run_client_cert(args)
+
     hostnames, addresses = list(args.hostname), list(args.ip)
     if args.this_host:
         hostnames, addresses = _add_this_host(hostnames, addresses)
@@ -152,3 +161,21 @@ def _add_this_host(hostnames: list[str], addresses: list[str]) -> tuple[list[str
             f"perch cert: leaving out this machine's hostname {hostname!r}: not a DNS name", file=sys.stderr
         )
     return hostnames, [*addresses, *(str(address) for address in local_addresses())]
+
+
+def _run_client_cert(args: argparse.Namespace) -> int:
+    from broker.tls.certs import CertificateError
+    from broker.tls.clients import create_client_certificate
+
+    try:
+        made = create_client_certificate(args.out, args.client, args.p12_password)
+    except CertificateError as error:
+        print(f"perch cert: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        print(f"perch cert: cannot write to {args.out}: {error.strerror}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"client certificate: {made.certificate} (key {made.key})")
+    if made.bundle is not None:
+        print(f"for phones: {made.bundle}")
+    return EXIT_OK
