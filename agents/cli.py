@@ -57,11 +57,15 @@ def run_agents(args: argparse.Namespace) -> int:
     stop, reload_requested = threading.Event(), threading.Event()
     stop_on_signals(stop)
     signal.signal(signal.SIGHUP, lambda *_: reload_requested.set())
-    runtime = Runtime(config, simulate=args.simulate or None)
+    try:
+        runtime = Runtime(config, simulate=args.simulate or None)
+        runtime.start()
+    except (OSError, ValueError) as error:  # unreadable password_file or TLS files, unusable spool
+        print(f"perch agents: {error}", file=sys.stderr)
+        return EXIT_FAILURE
     reloader = Reloader(runtime, args.config, report=logging.getLogger("perch.agents").warning)
     if args.simulate:
         reloader.adjust = lambda loaded: setattr(loaded, "simulate", True)
-    runtime.start()
     try:
         while not stop.wait(RELOAD_POLL):
             if reload_requested.is_set():

@@ -103,7 +103,9 @@ def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str
 class Recorder:
     """A paho subscriber that records (topic, payload, retain) in arrival order."""
 
-    def __init__(self, port: int, topic: str = "#", host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, port: int, topic: str = "#", host: str = "127.0.0.1", credentials: tuple[str, str] | None = None
+    ) -> None:
         self.messages: list[tuple[str, str, bool]] = []
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
@@ -111,6 +113,8 @@ class Recorder:
         self.client.on_connect = lambda c, u, f, reason, p: c.subscribe(topic, qos=1)
         self.client.on_subscribe = lambda *args: self._subscribed.set()
         self.client.on_message = self._on_message
+        if credentials:
+            self.client.username_pw_set(*credentials)
         self.client.connect(host, port, 30)
         self.client.loop_start()
         if not self._subscribed.wait(10):

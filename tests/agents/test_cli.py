@@ -125,3 +125,11 @@ def test_scan_of_an_emulated_bus_proposes_yaml():
     assert result.returncode == 0, result.stderr
     assert "0x76  bme280" in result.stdout
     assert "    type: sht3x\n    bus: 1\n    address: 0x44" in result.stdout
+
+
+def test_perch_agents_explains_an_unreadable_password_file(tmp_path):
+    path = tmp_path / "perch.yaml"
+    path.write_text(f"state_dir: {tmp_path}\nmqtt: {{username: agents, password_file: {tmp_path}/absent}}\n")
+    result = perch("agents", "--config", str(path))
+    assert result.returncode == 1
+    assert f"perch agents: [Errno 2] No such file or directory: '{tmp_path}/absent'" in result.stderr
