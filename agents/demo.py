@@ -68,7 +68,10 @@ def demo_broker(port: int) -> Iterator[str]:
         config = BrokerConfig.from_mapping(
             {"listeners": [{"port": port, "bind": "0.0.0.0"}], "allow_anonymous": True}
         )
-        server = start_in_thread(config)
+        try:
+            server = start_in_thread(config)
+        except Exception as error:  # ListenError, OSError: say it in one line, exit 1
+            raise RuntimeError(f"the demo broker could not listen on port {port}: {error}") from error
         try:
             yield "Perch broker"
         finally:
