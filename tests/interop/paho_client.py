@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from tests.interop.brokers import BrokerUnderTest
 
 WAIT = 5.0
-VERSIONS = {4: mqtt.MQTTv311, 5: mqtt.MQTTv5}
+VERSIONS = {3: mqtt.MQTTv31, 4: mqtt.MQTTv311, 5: mqtt.MQTTv5}
 
 
 def props(packet_type: int, **values: Any) -> Properties:
@@ -52,7 +52,7 @@ class PahoClient:
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            clean_session=clean if version == 4 else None,
+            clean_session=clean if version < 5 else None,
             protocol=VERSIONS[version],
             transport=transport,
             reconnect_on_failure=False,

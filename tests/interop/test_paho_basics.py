@@ -1,4 +1,4 @@
-"""paho-mqtt 2.x (MQTT 3.1.1 and 5.0, TCP and WebSockets): pub/sub at every QoS, retained messages."""
+"""paho-mqtt 2.x (MQTT 3.1, 3.1.1 and 5.0, TCP and WebSockets): pub/sub at every QoS, retained messages."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from tests.interop.brokers import unique_id
 pytestmark = pytest.mark.interop
 
 VERSIONS = [pytest.param(4, id="v311"), pytest.param(5, id="v5")]
+WITH_MQTT_31 = [pytest.param(3, id="v31"), *VERSIONS]  # protocol name "MQIsdp", level 3
 TRANSPORTS = [pytest.param("tcp", id="tcp"), pytest.param("websockets", id="ws")]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", WITH_MQTT_31)
 @pytest.mark.parametrize("qos", [0, 1, 2])
 def test_publish_reaches_subscriber_at_each_qos(paho, version, transport, qos):
     """[MQTT-3.3.5-1] min(published, granted) QoS; [MQTT-3.8.4-1] SUBACK; [MQTT-4.3.3-*] QoS 2 flow."""
