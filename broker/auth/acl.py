@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -57,6 +58,7 @@ class AclError(ValueError):
 
 GRANTS = {"read": (True, False), "write": (False, True), "readwrite": (True, True)}
 UNSAFE_IDENTITY_CHARACTERS = frozenset("+#/\x00")
+SUBSTITUTION = re.compile("%[cu]")
 
 
 @dataclass(frozen=True)
@@ -142,10 +144,7 @@ class AclFile:
             for line in self.patterns:
                 if line.uses_username and username is None:
                     continue
-                topic = line.topic.replace("%c", client_id)
-                if username is not None:
-                    topic = topic.replace("%u", username)
-                rules.append(_rule(topic, line, from_pattern=True))
+                rules.append(_rule(_expand(line.topic, client_id, username), line, from_pattern=True))
         return ClientAcl(tuple(rules))
 
     def allows(self, client_id: str, username: str | None, topic: str, access: Access | str) -> bool:
@@ -192,6 +191,13 @@ def _check_filter_syntax(topic: str) -> None:
 def _is_safe_identity(value: str | None) -> bool:
     """Whether a client id or username can be put into a pattern without changing its shape."""
     return bool(value) and not value.startswith("$") and UNSAFE_IDENTITY_CHARACTERS.isdisjoint(value)
+
+
+def _expand(pattern: str, client_id: str, username: str | None) -> str:
+    """Put the client's id and username into a pattern in one pass, as Mosquitto does: a client id that
+    itself reads "%u" is not substituted again."""
+    values = {"%c": client_id, "%u": username if username is not None else "%u"}
+    return SUBSTITUTION.sub(lambda match: values[match.group(0)], pattern)
 
 
 def _rule(topic: str, line: AclLine, from_pattern: bool) -> Rule:

@@ -78,6 +78,8 @@ DECISIONS = [
     ("$SYS", "carol", "devices/$SYS/x", "read", False, "client id starting with '$': no pattern"),
     ("c1", "a/b", "users/a/b/inbox/x", "read", False, "username with '/': no pattern applies"),
     ("c1", "", "users//inbox/x", "read", False, "empty username: no pattern applies"),
+    ("%u", "carol", "devices/carol/state", "write", False, "a client id '%u' is not substituted again"),
+    ("%u", "carol", "devices/%u/state", "write", True, "it is just the client id"),
 ]
 
 

@@ -39,6 +39,8 @@ TOPICS = [
     "devices/c1/state",
     "devices/c1/locked",
     "devices/c2/state",
+    "devices/carol/state",
+    "devices/%u/state",
     "devices/anon1/state",
     "users/alice/inbox/7",
     "users/bob/inbox/7",
@@ -54,7 +56,12 @@ IDENTITIES = [
     ("b1", "bob", "sync/b1"),
     ("r1", "root", "sync/r1"),
     ("c1", "carol", "devices/c1/sync"),
-    ("c+1", "alice", "sync/unsafe"),  # unsafe client id: Mosquitto and Perch both drop its patterns
+    ("c+1", "alice", "sync/unsafe"),
+    (
+        "%u",
+        "carol",
+        "devices/%u/sync",
+    ),  # patterns are filled in one pass  # unsafe client id: Mosquitto and Perch both drop its patterns
 ]
 
 
