@@ -46,14 +46,14 @@ class Outgoing:
     released: bool = False
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Session:
     client_id: str
     protocol_version: int = 4
     expiry_interval: int = 0
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     inflight: dict[int, Outgoing] = field(default_factory=dict)
-    queue: deque[Delivery] = field(default_factory=deque)
+    queue: deque[Delivery] | tuple = ()  # a deque once something waits (an empty deque costs 600 bytes)
     queued_bytes: int = 0
     dropped_messages: int = 0
     incoming_qos2: set[int] = field(default_factory=set)
@@ -85,6 +85,8 @@ class Session:
         if len(self.queue) >= limits.max_messages or self.queued_bytes + size > limits.max_bytes:
             self.dropped_messages += 1
             return False
+        if not self.queue:
+            self.queue = deque()
         self.queue.append(delivery)
         self.queued_bytes += size
         return True
@@ -100,6 +102,6 @@ class Session:
         """Forget everything but the identity (a clean start or an expired session)."""
         self.subscriptions.clear()
         self.inflight.clear()
-        self.queue.clear()
+        self.queue = ()
         self.queued_bytes = 0
         self.incoming_qos2.clear()

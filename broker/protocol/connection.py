@@ -16,6 +16,7 @@ from enum import Enum
 from broker.codec import (
     MalformedPacket,
     PacketType,
+    Properties,
     ProtocolVersion,
     PubRel,
     ReasonCode,
@@ -48,6 +49,33 @@ class State(Enum):
 
 class Connection:
     """The broker's side of one MQTT connection."""
+
+    __slots__ = (
+        "_receiving",
+        "broker",
+        "client_id",
+        "client_maximum_packet_size",
+        "client_receive_maximum",
+        "client_topic_alias_maximum",
+        "clock",
+        "close_reason",
+        "decoder",
+        "incoming_aliases",
+        "is_closing",
+        "is_congested",
+        "keep_alive",
+        "last_received",
+        "limits",
+        "on_output",
+        "opened_at",
+        "outbox",
+        "outgoing_aliases",
+        "peer",
+        "problem_information",
+        "session",
+        "state",
+        "version",
+    )
 
     def __init__(
         self,
@@ -149,7 +177,21 @@ class Connection:
         self.outbox.append(data)
 
     def send(self, packet: object) -> None:
-        self.write(encode(packet, self.version or ProtocolVersion.V311))
+        """Encode and queue a control packet, within the client's Maximum Packet Size.
+
+        Too large with its reason string and user properties: they are left out [MQTT-3.1.2-25];
+        still too large: not sent at all.
+        """
+        data = encode(packet, self.version or ProtocolVersion.V311)
+        if len(data) > self.client_maximum_packet_size:
+            properties = getattr(packet, "properties", None)
+            if properties is None or properties.is_empty():
+                return
+            packet.properties = Properties()
+            data = encode(packet, self.version)
+            if len(data) > self.client_maximum_packet_size:
+                return
+        self.write(data)
         self.broker.stats.messages_sent += 1
 
     def send_pubrel(self, packet_id: int) -> None:

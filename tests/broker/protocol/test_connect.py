@@ -124,3 +124,27 @@ def test_v31_client_id_longer_than_23_characters_is_rejected():
     hub = Hub()
     assert hub.client(V31).connect("x" * 24).reason_code == 0x02
     assert hub.client(V31).connect("").reason_code == 0x02
+
+
+def test_reason_strings_only_when_problem_information_is_requested():
+    """[MQTT-3.1.2-29]: Request Problem Information 0 means no Reason String beyond CONNACK/DISCONNECT.
+
+    Perch leaves it out of DISCONNECT too; with the default (1) the DISCONNECT explains itself.
+    """
+    hub = Hub()
+    quiet = hub.connected("quiet", V5, properties=Properties(request_problem_information=0))
+    quiet.send(Connect(client_id="quiet", protocol_version=V5))
+    assert quiet.received()[0].properties.reason_string is None
+    chatty = hub.connected("chatty", V5)
+    chatty.send(Connect(client_id="chatty", protocol_version=V5))
+    assert "CONNECT" in chatty.received()[0].properties.reason_string
+
+
+def test_disconnect_reason_string_is_dropped_when_above_the_client_maximum_packet_size():
+    """[MQTT-3.1.2-25]: the broker never sends a packet larger than the client's Maximum Packet Size."""
+    hub = Hub()
+    client = hub.connected("small", V5, properties=Properties(maximum_packet_size=16))
+    client.send(Connect(client_id="small", protocol_version=V5))
+    [disconnect] = client.received()
+    assert disconnect.reason_code == ReasonCode.PROTOCOL_ERROR
+    assert disconnect.properties.reason_string is None
