@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TextIO
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
@@ -23,6 +24,7 @@ class ReadingsTable:
     units: dict[tuple[str, str, str], str] = field(default_factory=dict)
     agent_status: dict[tuple[str, str], str] = field(default_factory=dict)
     node_status: dict[str, str] = field(default_factory=dict)
+    read_at: dict[tuple[str, str], float] = field(default_factory=dict)  # from the JSON state's timestamp
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def update(self, topic: str, payload: bytes, now: float | None = None) -> None:
@@ -35,6 +37,8 @@ class ReadingsTable:
         with self._lock:
             if len(parts) == 2 and parts[1] == "status":
                 self._store(self.node_status, parts[0], text)
+            elif len(parts) == 2:
+                self._take_timestamp(parts[0], parts[1], text)
             elif len(parts) == 3 and parts[2] == "status":
                 self._store(self.agent_status, (parts[0], parts[1]), text)
             elif len(parts) == 3 and parts[2] == "meta":
@@ -49,6 +53,14 @@ class ReadingsTable:
             table[key] = value
         else:
             table.pop(key, None)
+
+    def _take_timestamp(self, node: str, agent: str, text: str) -> None:
+        """Ages count from when the agent read the value, not from when we heard of it."""
+        try:
+            stamp = json.loads(text)["timestamp"]
+            self.read_at[(node, agent)] = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return
 
     def _take_units(self, node: str, agent: str, text: str) -> None:
         try:
@@ -66,7 +78,8 @@ class ReadingsTable:
             for (node, agent, quantity), (value, seen) in sorted(self.values.items()):
                 unit = self.units.get((node, agent, quantity), "")
                 status = self.agent_status.get((node, agent), "")
-                age = f"{max(0, now - seen):.0f}s"
+                read_at = min(self.read_at.get((node, agent), seen), seen)
+                age = f"{max(0, now - read_at):.0f}s"
                 rows.append([node, agent, quantity, value, unit, age, status])
             return rows
 

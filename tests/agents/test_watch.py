@@ -35,3 +35,10 @@ def test_bad_meta_is_ignored():
     table.update("perch/n/a/meta", b"{not json", now=0)
     table.update("perch/n/a/v", b"1", now=0)
     assert table.rows(now=0) == [["n", "a", "v", "1", "", "0s", ""]]
+
+
+def test_age_counts_from_the_reading_timestamp():
+    table = ReadingsTable("perch")
+    table.update("perch/n/a", b'{"v": 1, "timestamp": "1970-01-01T00:01:40.000Z"}', now=160)
+    table.update("perch/n/a/v", b"1", now=160)
+    assert table.rows(now=170)[0][5] == "70s"  # read at 100 s, retained copy received at 160 s
