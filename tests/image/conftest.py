@@ -106,8 +106,8 @@ def prebuilt_perch_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return perch_wheel(tmp_path_factory.mktemp("wheel"), 1704067200)
 
 
-def make_tiny_base(folder: Path, codename: str = "bookworm", root_mb: int = 24) -> Path:
-    root = make_tiny_root(folder / f"root-{codename}", codename)
+def make_tiny_base(folder: Path, codename: str = "bookworm", root_mb: int = 24, arch: str = "x86_64") -> Path:
+    root = make_tiny_root(folder / f"root-{codename}", codename, arch)
     return make_base_image(folder / f"base-{codename}.img", root, root_mb).path
 
 

@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 import yaml
 
-from tests.image.base_images import DISK_ID, ROOT_UUID
-from tests.image.conftest import PASSWORD_HASH, SSH_KEY, BuiltImage, _tool, run_build
+from tests.image.base_images import BOOT_MB, BOOT_START, DISK_ID, ROOT_UUID
+from tests.image.conftest import PASSWORD_HASH, SSH_KEY, BuiltImage, _tool, make_tiny_base, run_build
 
 UNIT_DIR = "/etc/systemd/system"
 EXPECTED_FILES = [
@@ -198,3 +198,19 @@ def test_zstd_output_holds_the_same_image(
     unpacked = subprocess.run([_tool("zstd"), "-dc", str(packed)], capture_output=True, check=True).stdout
     assert hashlib.sha256(unpacked).hexdigest() == sha256(built_bookworm.path)
     packed.unlink()
+
+
+def test_a_pi_image_gets_aarch64_wheels_and_the_gpio_library(
+    tmp_path, config_file, prebuilt_perch_wheel
+) -> None:
+    """The target's CPU comes from the base image (/usr/lib/aarch64-linux-gnu), not from this machine."""
+    base = make_tiny_base(tmp_path, root_mb=48, arch="aarch64")
+    out = tmp_path / "pi.img"
+    result = run_build(base, config_file, out, "--perch-wheel", str(prebuilt_perch_wheel))
+    assert result.returncode == 0, result.stderr
+    assert "aarch64, Python 3.11" in result.stdout
+    spec = f"{out}?offset={(BOOT_START + BOOT_MB * 2048) * 512}"
+    listing = subprocess.run([_tool("debugfs"), "-R", "ls /usr/local/lib/perch/wheels", spec],
+                             capture_output=True, text=True).stdout  # fmt: skip
+    assert re.search(r"pyyaml-\S+-cp311-cp311-manylinux\S*aarch64", listing), listing
+    assert re.search(r"lgpio-\S+aarch64", listing) and "x86_64" not in listing, listing
