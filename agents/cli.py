@@ -157,6 +157,7 @@ def open_scan_bus(args: argparse.Namespace) -> tuple[object, object]:
 
         bus = open_smbus(args.bus)
         return bus, bus.close
+    import shutil
     import tempfile
 
     from agents.config.errors import ConfigError
@@ -167,11 +168,17 @@ def open_scan_bus(args: argparse.Namespace) -> tuple[object, object]:
         config = load_config(args.simulate)
     except ConfigError as error:
         raise ValueError(str(error)) from None
-    hardware = SimulatedHardware(Path(tempfile.mkdtemp(prefix="perch-scan-")))
+    folder = Path(tempfile.mkdtemp(prefix="perch-scan-"))
+    hardware = SimulatedHardware(folder)
     for agent in config.agents:
         if getattr(agent.options, "bus", None) == args.bus:
             agent.driver.simulate(agent.options, hardware)
-    return hardware.i2c_bus(args.bus), hardware.close
+
+    def close() -> None:
+        hardware.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    return hardware.i2c_bus(args.bus), close
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:

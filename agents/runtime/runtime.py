@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import logging
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ def usable_state_dir(wanted: Path) -> Path:
 
 
 def make_hardware(simulate: bool, state_dir: Path) -> Any:
+    """Real hardware, or emulations whose fake sysfs trees live in a fresh folder under ``state_dir``."""
     if simulate:
         from agents.sim.hardware import SimulatedHardware
 
@@ -59,6 +61,12 @@ def make_hardware(simulate: bool, state_dir: Path) -> Any:
     from agents.hw.real import RealHardware
 
     return RealHardware(state_dir)
+
+
+def close_hardware(hardware: Any, simulate: bool) -> None:
+    hardware.close()
+    if simulate:
+        shutil.rmtree(hardware.state_dir, ignore_errors=True)
 
 
 class Runtime:
@@ -133,4 +141,4 @@ class Runtime:
         self.publisher.stop()
         self.spool.close()
         if self._owns_hardware and self.hardware is not None:
-            self.hardware.close()
+            close_hardware(self.hardware, self.simulate)

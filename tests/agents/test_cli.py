@@ -86,7 +86,21 @@ def test_perch_agents_exits_2_on_a_bad_config(tmp_path):
 @pytest.mark.slow
 def test_perch_demo_starts_publishes_and_stops_on_ctrl_c(tmp_path):
     log = tmp_path / "demo.out"
-    command = [sys.executable, "-m", "perch", "demo", "--port", "0", "--refresh", "0.5"]
+    config = tmp_path / "demo.yaml"  # the example, with its state (spool, emulated sysfs) kept in tmp_path
+    example = (REPO / "examples" / "demo.yaml").read_text()
+    config.write_text(example.replace("state_dir: /tmp/perch-demo", f"state_dir: {tmp_path / 'state'}"))
+    command = [
+        sys.executable,
+        "-m",
+        "perch",
+        "demo",
+        "--config",
+        str(config),
+        "--port",
+        "0",
+        "--refresh",
+        "0.5",
+    ]
     with log.open("w") as stdout:
         process = subprocess.Popen(command, cwd=REPO, stdout=stdout, stderr=subprocess.PIPE, text=True)
     try:
@@ -110,6 +124,7 @@ def test_perch_demo_starts_publishes_and_stops_on_ctrl_c(tmp_path):
             process.communicate()
     output = log.read_text()
     assert "Android" in output and f"port {port}" in output
+    assert [path.name for path in (tmp_path / "state").iterdir()] == ["spool.sqlite"], "emulations cleaned up"
 
 
 def test_scan_without_an_i2c_bus_says_why(tmp_path):
