@@ -84,7 +84,8 @@ class Publisher:
         if self.connected.is_set():
             self._wait_drained(drain_timeout)
             info = self.client.publish(self.status_topic, b"offline", qos=1, retain=True)
-            info.wait_for_publish(timeout=drain_timeout) if info.rc == mqtt.MQTT_ERR_SUCCESS else None
+            if info.rc == mqtt.MQTT_ERR_SUCCESS:
+                info.wait_for_publish(timeout=drain_timeout)
         self._stopping.set()
         self._wake.set()
         self.connected.clear()
@@ -94,12 +95,12 @@ class Publisher:
             self._sender.join(timeout=5)
 
     def _wait_drained(self, timeout: float) -> None:
-        done = threading.Event()
+        """Give spooled readings up to ``timeout`` seconds to be acknowledged before disconnecting."""
         for _ in range(int(timeout / 0.05)):
             with self._lock:
                 if not self._in_flight and not self.spool.pending(limit=1):
                     return
-            done.wait(0.05)
+            self._stopping.wait(0.05)
 
     def publish_reading(self, topic: str, payload: str, retain: bool = True) -> None:
         """Queue a reading for in-order, acknowledged delivery."""
