@@ -172,8 +172,16 @@ class Broker:
             self.retained.store(message)
         direct, shared = self.subscriptions.match(message.topic, message.sender_id, self.is_online)
         sessions = self.sessions
-        for client_id, match in direct.items():
-            self._deliver(sessions[client_id], message, match)
+        for client_id, match in direct.items():  # the hot loop: kept flat on purpose
+            session = sessions[client_id]
+            qos = message.qos if message.qos < match.qos else match.qos
+            # [MQTT-3.3.1-9]: RETAIN cleared for established subscriptions unless retain as published
+            delivery = Delivery(message, qos, message.retain and match.retain_as_published, match.identifiers)
+            connection = session.connection
+            if connection is not None:
+                connection.deliver(delivery)
+            elif qos and not session.enqueue(delivery, self.queue_limits):
+                self.stats.publish_dropped += 1
         for client_id, match in shared:
             self._deliver(sessions[client_id], message, match)
         return len(direct) + len(shared)
@@ -181,7 +189,7 @@ class Broker:
     def _deliver(self, session: Session, message: Message, match: Match) -> None:
         qos = message.qos if message.qos < match.qos else match.qos
         retain = message.retain and match.retain_as_published  # [MQTT-3.3.1-9], v5 [MQTT-3.3.1-12/13]
-        delivery = Delivery(message, qos, retain, tuple(match.identifiers))
+        delivery = Delivery(message, qos, retain, match.identifiers)
         connection = session.connection
         if connection is not None:
             connection.deliver(delivery)

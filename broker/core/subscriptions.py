@@ -39,7 +39,7 @@ class Match:
     """What one client gets for one message: max QoS over its matching subscriptions and all their ids."""
 
     qos: int
-    identifiers: list[int]
+    identifiers: tuple[int, ...]
     retain_as_published: bool
 
 
@@ -179,7 +179,7 @@ class SubscriptionTree:
         shared = []
         for group in groups:
             sub = group.pick(is_online)
-            ids = [sub.identifier] if sub.identifier else []
+            ids = (sub.identifier,) if sub.identifier else ()
             shared.append((sub.client_id, Match(sub.qos, ids, sub.retain_as_published)))
         return direct, shared
 
@@ -196,13 +196,12 @@ class SubscriptionTree:
                     if client_id == publisher_id:
                         continue  # [MQTT-3.8.3-3]
                 found = direct.get(client_id)
+                ids = (sub.identifier,) if sub.identifier else ()
                 if found is None:
-                    ids = [sub.identifier] if sub.identifier else []
                     direct[client_id] = Match(sub.qos, ids, sub.retain_as_published)
                     continue
                 found.qos = max(found.qos, sub.qos)
                 found.retain_as_published = found.retain_as_published or sub.retain_as_published
-                if sub.identifier:
-                    found.identifiers.append(sub.identifier)
+                found.identifiers += ids
             groups.extend(node.groups.values())
         return direct, groups, frozenset(no_local_clients)

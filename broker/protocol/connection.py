@@ -25,7 +25,6 @@ from broker.codec import (
 from broker.codec.encoder import encode
 from broker.codec.stream import StreamDecoder
 from broker.core.broker import Broker
-from broker.core.messages import Delivery
 from broker.core.sessions import Session
 from broker.protocol import outgoing
 from broker.protocol.errors import (
@@ -213,8 +212,7 @@ class Connection:
 
     # ---- calls from the core (Subscriber protocol) --------------------------------------------
 
-    def deliver(self, delivery: Delivery) -> None:
-        outgoing.deliver(self, delivery)
+    deliver = outgoing.deliver  # Subscriber.deliver(delivery), without an extra call on the hot path
 
     def resume(self) -> None:
         """The transport drained its write buffer: send what waited in the session queue."""

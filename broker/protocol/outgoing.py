@@ -76,7 +76,17 @@ def _template(conn: Connection, delivery: Delivery) -> PublishTemplate:
 
 def send_publish(conn: Connection, delivery: Delivery, packet_id: int | None, dup: bool = False) -> bool:
     """Encode and queue one PUBLISH; False when it is larger than the client accepts [MQTT-3.1.2-25]."""
-    data = _template(conn, delivery).render(packet_id, dup)
+    if conn.version == ProtocolVersion.V5:
+        template = _template(conn, delivery)
+    else:  # inlined: the common 3.1.1 case
+        key = (delivery.qos, delivery.retain)
+        message = delivery.message
+        template = message.encodings.get(key)
+        if template is None:
+            template = message.encodings[key] = PublishTemplate(
+                message.topic, message.payload, delivery.qos, delivery.retain, None, conn.version
+            )
+    data = template.render(packet_id, dup)
     if len(data) > conn.client_maximum_packet_size:
         conn.broker.stats.publish_dropped += 1
         return False
