@@ -15,14 +15,19 @@ from pathlib import Path
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 TASKS_HELP = """tasks (each idempotent; a second run changes nothing):
-  setup [CONFIG]       bootstrap, then config push CONFIG (if given), then deploy (the default task)
+  setup [CONFIG] [--wheels DIR]
+                       bootstrap, then config push CONFIG (if given), then deploy (the default task)
   bootstrap            apt packages, I2C/SPI/1-Wire, the perch user and groups, /etc/perch
-  deploy               Perch's wheels into /opt/perch, units installed and enabled, restart what changed
+  deploy [--wheels DIR]
+                       Perch's wheels into /opt/perch, units installed and enabled, restart what changed
   config push FILE     validate FILE like `perch check`, make it /etc/perch/perch.yaml, reload the agents
   agent add FILE       validate FILE, put it into /etc/perch/agents.d/, reload the agents
   status               services, Perch version, latest readings
   logs [-n N]          the journal of perch-broker and perch-agents
   passwd USER [--password-file F | -D]   add, change or delete a broker user
+
+without hosts:
+  wheels DIR [--arch A] [--python X.Y]   build the wheels a node needs into DIR (for --wheels, Ansible)
 
 examples:
   perch provision pi@raspberrypi.local
@@ -68,6 +73,8 @@ def provision(args: argparse.Namespace) -> int:
 
     try:
         hosts, task_words = split_hosts_and_task(args.words)
+        if task_words[0] == "wheels":
+            return build_wheels(hosts, task_words[1:])
         if not hosts:
             raise BadInputError("no host given: perch provision [OPTIONS] HOST [HOST...] [TASK [ARGS]]")
         targets = [parse_target(host) for host in hosts]
@@ -90,3 +97,26 @@ def provision(args: argparse.Namespace) -> int:
         return run_everywhere(targets, options, plan)
     finally:
         plan.close()
+
+
+def build_wheels(hosts: list[str], arguments: list[str]) -> int:
+    """``perch provision wheels DIR``: a local build, no host involved."""
+    from provisioning.errors import BadInputError, ProvisionError
+    from provisioning.plans import task_parser
+    from provisioning.wheels import build_wheel_folder
+
+    if hosts:
+        raise BadInputError("wheels runs here, on no host: perch provision wheels DIR")
+    parser = task_parser("wheels")
+    parser.prog = "perch provision wheels"
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--arch", default="aarch64", help="the nodes' CPU (uname -m); default aarch64")
+    parser.add_argument("--python", default="3.11", help="the nodes' python3 version; default 3.11")
+    parsed = parser.parse_args(arguments)
+    try:
+        wheels = build_wheel_folder(parsed.folder, parsed.arch, parsed.python)
+    except ProvisionError as error:
+        print(f"perch provision: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"{len(wheels)} wheels for {parsed.arch}/Python {parsed.python} in {parsed.folder}")
+    return EXIT_OK

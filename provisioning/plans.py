@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 from provisioning.errors import BadInputError
 from provisioning.results import TaskResult
-from provisioning.wheels import WheelSource
+from provisioning.wheels import WheelSource, check_wheel_folder
 
 if TYPE_CHECKING:
     from fabric import Connection
 
-TASK_WORDS = ("setup", "bootstrap", "deploy", "config", "agent", "status", "logs", "passwd")
+TASK_WORDS = ("wheels", "setup", "bootstrap", "deploy", "config", "agent", "status", "logs", "passwd")
 Step = Callable[["Connection"], TaskResult]
 
 
@@ -50,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
         raise BadInputError(f"{self.prog}: {message}")
 
 
-def _task_parser(name: str) -> _Parser:
+def task_parser(name: str) -> _Parser:
     return _Parser(prog=f"perch provision HOST {name}", add_help=False)
 
 
@@ -94,11 +94,18 @@ def _bootstrap_plan(arguments: list[str]) -> Plan:
     return Plan("bootstrap", [bootstrap])
 
 
+def _wheel_source(folder: Path | None) -> WheelSource:
+    if folder is not None:
+        check_wheel_folder(folder)
+    return WheelSource(folder)
+
+
 def _deploy_plan(arguments: list[str]) -> Plan:
     from provisioning.tasks.deploy import deploy
 
-    _no_arguments("deploy", arguments)
-    wheels = WheelSource()
+    parser = task_parser("deploy")
+    parser.add_argument("--wheels", type=Path)
+    wheels = _wheel_source(parser.parse_args(arguments).wheels)
     return Plan("deploy", [partial(deploy, wheels=wheels)], wheels)
 
 
@@ -109,14 +116,15 @@ def _setup_plan(arguments: list[str]) -> Plan:
     from provisioning.tasks.deploy import deploy
     from provisioning.validation import check_config_file
 
-    parser = _task_parser("setup")
+    parser = task_parser("setup")
     parser.add_argument("config", nargs="?", type=Path)
+    parser.add_argument("--wheels", type=Path)
     parsed = parser.parse_args(arguments)
     steps: list[Step] = [bootstrap]
     if parsed.config is not None:
         check_config_file(parsed.config)
         steps.append(partial(push_config, path=parsed.config))
-    wheels = WheelSource()
+    wheels = _wheel_source(parsed.wheels)
     steps.append(partial(deploy, wheels=wheels))
     return Plan("setup", steps, wheels)
 
@@ -125,7 +133,7 @@ def _config_push_plan(arguments: list[str]) -> Plan:
     from provisioning.tasks.config import push_config
     from provisioning.validation import check_config_file
 
-    parser = _task_parser("config push")
+    parser = task_parser("config push")
     parser.add_argument("file", type=Path)
     path = parser.parse_args(arguments).file
     check_config_file(path)
@@ -136,7 +144,7 @@ def _agent_add_plan(arguments: list[str]) -> Plan:
     from provisioning.tasks.config import add_agent
     from provisioning.validation import check_drop_in_file
 
-    parser = _task_parser("agent add")
+    parser = task_parser("agent add")
     parser.add_argument("file", type=Path)
     path = parser.parse_args(arguments).file
     check_drop_in_file(path)
@@ -153,7 +161,7 @@ def _status_plan(arguments: list[str]) -> Plan:
 def _logs_plan(arguments: list[str]) -> Plan:
     from provisioning.tasks.inspect import logs
 
-    parser = _task_parser("logs")
+    parser = task_parser("logs")
     parser.add_argument("-n", "--lines", type=int, default=50)
     lines = parser.parse_args(arguments).lines
     if lines < 1:
@@ -164,7 +172,7 @@ def _logs_plan(arguments: list[str]) -> Plan:
 def _passwd_plan(arguments: list[str]) -> Plan:
     from provisioning.tasks.passwd import delete_user, set_password
 
-    parser = _task_parser("passwd")
+    parser = task_parser("passwd")
     parser.add_argument("username")
     parser.add_argument("-D", "--delete", action="store_true")
     parser.add_argument("--password-file", type=Path)

@@ -13,20 +13,27 @@ import tempfile
 import threading
 from pathlib import Path
 
-from provisioning.errors import ProvisionError
+from provisioning.errors import BadInputError, ProvisionError
 
 SOURCE_DATE_EPOCH = 315532800  # 1980-01-01, the earliest time a zip file can hold
 
 
 class WheelSource:
-    """Builds (once, thread-safely) and keeps the wheels for each (CPU architecture, Python version)."""
+    """Builds (once, thread-safely) and keeps the wheels for each (CPU architecture, Python version).
 
-    def __init__(self) -> None:
+    With ``prebuilt`` (a folder made by ``perch provision wheels DIR``) every node gets that folder's
+    wheels instead: no build, and the very same bytes on every run.
+    """
+
+    def __init__(self, prebuilt: Path | None = None) -> None:
         self._folder = Path(tempfile.mkdtemp(prefix="perch-provision-wheels-"))
         self._lock = threading.Lock()
         self._built: dict[tuple[str, str], list[Path]] = {}
+        self._prebuilt = prebuilt
 
     def wheels_for(self, arch: str, python_version: str) -> list[Path]:
+        if self._prebuilt is not None:
+            return sorted(self._prebuilt.glob("*.whl"))
         with self._lock:
             key = (arch, python_version)
             if key not in self._built:
@@ -54,6 +61,31 @@ class WheelSource:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def check_wheel_folder(folder: Path) -> None:
+    """A ``--wheels`` folder must hold Perch's wheel and pip's (the installer runs pip from its wheel)."""
+    if not folder.is_dir():
+        raise BadInputError(f"--wheels {folder}: no such folder")
+    for name in ("perch", "pip"):
+        if not list(folder.glob(f"{name}-*.whl")):
+            raise BadInputError(
+                f"--wheels {folder}: no {name}-*.whl in it (make it with: perch provision wheels DIR)"
+            )
+
+
+def build_wheel_folder(folder: Path, arch: str, python_version: str) -> list[Path]:
+    """``perch provision wheels``: the wheels a node of this platform needs, into ``folder``."""
+    from image.errors import ImageError
+    from image.wheels import collect_wheels
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.whl"):
+        old.unlink()
+    try:
+        return collect_wheels(folder, arch, python_version, SOURCE_DATE_EPOCH)
+    except ImageError as error:
+        raise ProvisionError(f"cannot build the wheels for {arch}/Python {python_version}: {error}") from None
 
 
 def manifest(wheels: list[Path]) -> str:

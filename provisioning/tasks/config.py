@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from fabric import Connection
 
 AGENTS_UNIT = "perch-agents.service"
+BROKER_UNIT = "perch-broker.service"
 
 
 def node_drop_ins(connection: Connection) -> dict[str, str]:
@@ -45,7 +46,8 @@ def push_config(connection: Connection, path: Path) -> TaskResult:
         return result
     result.changes.append(NODE_CONFIG)
     reload_agents(connection, result)
-    if old_text is not None and _broker_section(old_text) != _broker_section(text):
+    broker_running = as_root(connection, f"systemctl is-active {BROKER_UNIT}", check=False).exited == 0
+    if broker_running and old_text is not None and _broker_section(old_text) != _broker_section(text):
         result.notes.append(
             "the broker: section changed; it applies when the broker restarts "
             "(sudo systemctl restart perch-broker)"
@@ -76,7 +78,7 @@ def reload_agents(connection: Connection, result: TaskResult) -> None:
     state = as_root(connection, f"systemctl is-active {AGENTS_UNIT}", check=False).stdout.strip()
     installed = as_root(connection, f"systemctl cat {shlex.quote(AGENTS_UNIT)}", check=False).exited == 0
     if not installed:
-        result.notes.append("Perch is not deployed yet: the config is used once deploy runs")
+        result.notes.append("Perch is not deployed yet: its services will start with this config")
     elif state == "active":
         as_root(connection, f"systemctl reload {AGENTS_UNIT}")
         result.changes.append("reloaded the agents")
