@@ -113,7 +113,7 @@ class FakeI2cBus:
         return sorted(self._chips)
 
     # --- the wire -------------------------------------------------------------------------------
-    def _transfer(self, operation: str, address: int, written: bytes | None, read_length: int) -> bytes:
+    def transfer(self, operation: str, address: int, written: bytes | None, read_length: int) -> bytes:
         """Write ``written`` (if not None), then read ``read_length`` bytes, as one transaction."""
         with self._lock:
             chip = self._chips.get(address)
@@ -133,51 +133,51 @@ class FakeI2cBus:
 
     # --- smbus2.SMBus methods ---------------------------------------------------------------------
     def write_quick(self, i2c_addr: int, force: bool | None = None) -> None:
-        self._transfer("write_quick", i2c_addr, b"", 0)
+        self.transfer("write_quick", i2c_addr, b"", 0)
 
     def read_byte(self, i2c_addr: int, force: bool | None = None) -> int:
-        return self._transfer("read_byte", i2c_addr, None, 1)[0]
+        return self.transfer("read_byte", i2c_addr, None, 1)[0]
 
     def write_byte(self, i2c_addr: int, value: int, force: bool | None = None) -> None:
-        self._transfer("write_byte", i2c_addr, bytes([value]), 0)
+        self.transfer("write_byte", i2c_addr, bytes([value]), 0)
 
     def read_byte_data(self, i2c_addr: int, register: int, force: bool | None = None) -> int:
-        return self._transfer("read_byte_data", i2c_addr, bytes([register]), 1)[0]
+        return self.transfer("read_byte_data", i2c_addr, bytes([register]), 1)[0]
 
     def write_byte_data(self, i2c_addr: int, register: int, value: int, force: bool | None = None) -> None:
-        self._transfer("write_byte_data", i2c_addr, bytes([register, value]), 0)
+        self.transfer("write_byte_data", i2c_addr, bytes([register, value]), 0)
 
     def read_word_data(self, i2c_addr: int, register: int, force: bool | None = None) -> int:
         """SMBus words travel low byte first, so big-endian registers come back byte-swapped."""
-        data = self._transfer("read_word_data", i2c_addr, bytes([register]), 2)
+        data = self.transfer("read_word_data", i2c_addr, bytes([register]), 2)
         return data[0] | data[1] << 8
 
     def write_word_data(self, i2c_addr: int, register: int, value: int, force: bool | None = None) -> None:
-        self._transfer("write_word_data", i2c_addr, bytes([register, value & 0xFF, value >> 8 & 0xFF]), 0)
+        self.transfer("write_word_data", i2c_addr, bytes([register, value & 0xFF, value >> 8 & 0xFF]), 0)
 
     def read_i2c_block_data(
         self, i2c_addr: int, register: int, length: int, force: bool | None = None
     ) -> list[int]:
         if not 0 < length <= 32:
             raise ValueError("Desired block length over 32 bytes")  # smbus2's limit (I2C_SMBUS_BLOCK_MAX)
-        return list(self._transfer("read_i2c_block_data", i2c_addr, bytes([register]), length))
+        return list(self.transfer("read_i2c_block_data", i2c_addr, bytes([register]), length))
 
     def write_i2c_block_data(
         self, i2c_addr: int, register: int, data: list[int], force: bool | None = None
     ) -> None:
         if len(data) > 32:
             raise ValueError("Data length cannot exceed 32 bytes")
-        self._transfer("write_i2c_block_data", i2c_addr, bytes([register, *data]), 0)
+        self.transfer("write_i2c_block_data", i2c_addr, bytes([register, *data]), 0)
 
     def i2c_rdwr(self, *i2c_msgs: i2c_msg) -> None:
         """Combined transfer: each message in turn, read buffers filled in place like the ioctl does."""
         with self._lock:
             for message in i2c_msgs:
                 if message.flags & I2C_M_RD:
-                    data = self._transfer("i2c_rdwr", message.addr, None, message.len)
+                    data = self.transfer("i2c_rdwr", message.addr, None, message.len)
                     ctypes.memmove(message.buf, data, len(data))
                 else:
-                    self._transfer("i2c_rdwr", message.addr, bytes(message), 0)
+                    self.transfer("i2c_rdwr", message.addr, bytes(message), 0)
 
     def close(self) -> None:
         """Nothing to release; present because drivers close their bus like an SMBus."""

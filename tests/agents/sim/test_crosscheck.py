@@ -48,18 +48,18 @@ class BusioI2C:
         return self.bus.addresses()
 
     def writeto(self, address, buffer, *, start=0, end=None):
-        self.bus._transfer("busio", address, bytes(buffer[start:end]), 0)
+        self.bus.transfer("busio", address, bytes(buffer[start:end]), 0)
 
     def readfrom_into(self, address, buffer, *, start=0, end=None):
         end = len(buffer) if end is None else end
-        buffer[start:end] = self.bus._transfer("busio", address, None, end - start)
+        buffer[start:end] = self.bus.transfer("busio", address, None, end - start)
 
     def writeto_then_readfrom(
         self, address, out_buffer, in_buffer, *, out_start=0, out_end=None, in_start=0, in_end=None
     ):
         in_end = len(in_buffer) if in_end is None else in_end
         written = bytes(out_buffer[out_start:out_end])
-        in_buffer[in_start:in_end] = self.bus._transfer("busio", address, written, in_end - in_start)
+        in_buffer[in_start:in_end] = self.bus.transfer("busio", address, written, in_end - in_start)
 
 
 @pytest.fixture
