@@ -112,26 +112,43 @@ def make_tiny_base(folder: Path, codename: str = "bookworm", root_mb: int = 24, 
 
 
 def run_build(
-    base: Path, config: Path, out: Path, *extra: str, user: str | None = None, environment: dict | None = None
+    base: Path,
+    config: Path,
+    out: Path,
+    *extra: str,
+    unprivileged: bool = False,
+    environment: dict | None = None,
 ) -> subprocess.CompletedProcess:
+    """Run ``perch image build``; ``unprivileged`` runs it as ``nobody``, or, where this checkout or its
+    Python cannot be reached by other users, as root with every capability dropped."""
     python, environment = sys.executable, dict(environment or {})
-    if user is not None:
-        python, environment = _interpreter_for_others(environment)
-    command = [python, "-m", "perch", "image", "build", "--base", str(base), "--config", str(config)]
-    command += ["--out", str(out), *extra]
-    if user is not None:
+    prefix: list[str] = []
+    if unprivileged:
         setpriv = require_tool("setpriv", "util-linux")
-        command = [setpriv, f"--reuid={user}", "--regid=nogroup", "--clear-groups", "--", *command]
+        if _reachable_by_others(REPO_ROOT):
+            python, environment = _interpreter_for_others(environment)
+            prefix = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+        else:
+            prefix = [setpriv, "--bounding-set=-all", "--inh-caps=-all", f"--securebits={NO_ROOT_BITS}", "--"]
+    command = [*prefix, python, "-m", "perch", "image", "build", "--base", str(base), "--config", str(config)]
+    command += ["--out", str(out), *extra]
     full_environment = dict(os.environ, SOURCE_DATE_EPOCH="1704067200") | environment
     return subprocess.run(
         command, capture_output=True, text=True, cwd=REPO_ROOT, env=full_environment, timeout=300
     )
 
 
+NO_ROOT_BITS = "+noroot,+noroot_locked,+no_setuid_fixup,+no_setuid_fixup_locked,+keep_caps_locked"
+
+
+def _reachable_by_others(path: Path) -> bool:
+    return all(os.stat(parent).st_mode & 0o001 for parent in [path, *path.parents])
+
+
 def _interpreter_for_others(environment: dict) -> tuple[str, dict]:
     """A Python another user can run: this one, or (when it lives under /root, as with pyenv) the system's
     same-version Python with this environment's packages on PYTHONPATH."""
-    if all(os.stat(parent).st_mode & 0o001 for parent in Path(sys.executable).resolve().parents):
+    if _reachable_by_others(Path(sys.executable).resolve().parent):
         return sys.executable, environment
     system_python = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
     if not system_python.exists():

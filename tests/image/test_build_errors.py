@@ -83,7 +83,8 @@ def test_full_root_partition_is_reported(
 
 
 def test_builds_as_an_unprivileged_user(built_bookworm: BuiltImage, prebuilt_perch_wheel: Path) -> None:
-    """The builder never needs root: run it as ``nobody`` (wheels from a copy of the warm cache, offline)."""
+    """The builder never needs root: run it as ``nobody`` (wheels from a copy of the warm cache, offline),
+    or with no capabilities at all where this checkout is private to root (as in CI under /root)."""
     if os.geteuid() != 0:
         pytest.skip("the whole suite already runs unprivileged; this test proves it when run as root")
     folder = Path(tempfile.mkdtemp(prefix="perch-nobody-"))
@@ -97,10 +98,9 @@ def test_builds_as_an_unprivileged_user(built_bookworm: BuiltImage, prebuilt_per
         wheel = str(folder / prebuilt_perch_wheel.name)
         environment = {"XDG_CACHE_HOME": str(folder / "cache"), "HOME": str(folder)}
         base, config = folder / built_bookworm.base.name, folder / "perch.yaml"
-        result = run_build(base, config, folder / "perch.img", "--perch-wheel", wheel, user="nobody",
+        result = run_build(base, config, folder / "perch.img", "--perch-wheel", wheel, unprivileged=True,
                            environment=environment)  # fmt: skip
         assert result.returncode == 0, result.stderr
-        assert (folder / "perch.img").stat().st_uid == 65534
         assert (folder / "perch.img").read_bytes() == built_bookworm.path.read_bytes()
     finally:
         shutil.rmtree(folder)
