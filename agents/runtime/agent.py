@@ -46,6 +46,7 @@ class AgentRunner:
         self.simulate = simulate
         self.driver: Driver | None = None
         self.failures = 0
+        self._simulated = False
         self.pipelines: dict[str, Pipeline] = {}
         self.quantities: dict[str, Quantity] = {}
         self._lock = threading.Lock()
@@ -67,10 +68,7 @@ class AgentRunner:
             driver, self.driver = self.driver, None
         if driver is not None:
             self.outlet.publisher.unsubscribe(self.outlet.topics.command(self.name))
-            try:
-                driver.close()
-            except Exception:
-                log.exception("agent %s: close failed", self.name)
+            self._close(driver)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -83,16 +81,26 @@ class AgentRunner:
     def _open(self) -> bool:
         """Build the driver (attaching its emulation first when simulating); False after a failure."""
         cls = self.config.driver
+        driver = None
         try:
-            if self.simulate:
+            if self.simulate and not self._simulated:
                 cls.simulate(self.config.options, self.hardware)
+                self._simulated = True  # once: a retry must not attach a second emulated chip
             driver = cls(self.config.options, self.hardware)
             quantities = driver.quantities()
         except Exception as error:  # a driver that cannot start is this agent's problem only
             self._failed(error)
+            if driver is not None:
+                self._close(driver)  # release its pins so the retry can claim them again
             return False
         self._attach(driver, quantities)
         return True
+
+    def _close(self, driver: Driver) -> None:
+        try:
+            driver.close()
+        except Exception:
+            log.exception("agent %s: close failed", self.name)
 
     def _attach(self, driver: Driver, quantities: list[Quantity]) -> None:
         config = self.config

@@ -86,7 +86,42 @@ class Switch(Driver):
         return {"state": self.is_on}
 
 
-DRIVERS = (Counter, Switch)
+@dataclass
+class FragileOptions:
+    label: str = option("fragile", help="key in FRAGILE")
+
+
+FRAGILE: dict[str, dict] = {}  # label -> {"broken": bool, "simulated": int, "closed": int}
+
+
+class Fragile(Driver):
+    """Cannot start while ``FRAGILE[label]["broken"]`` (its quantities() fails after the pins are taken)."""
+
+    type_name = "test_fragile"
+    summary = "test driver that fails to start"
+    Options = FragileOptions
+
+    def __init__(self, options: FragileOptions, hardware: object) -> None:
+        super().__init__(options, hardware)
+        self.state = FRAGILE.setdefault(options.label, {"broken": True, "simulated": 0, "closed": 0})
+
+    def quantities(self) -> list[Quantity]:
+        if self.state["broken"]:
+            raise OSError(121, "Remote I/O error")
+        return [Quantity("value")]
+
+    def read(self) -> Readings:
+        return {"value": 1.5}
+
+    def close(self) -> None:
+        self.state["closed"] += 1
+
+    @classmethod
+    def simulate(cls, options: FragileOptions, simulation: object) -> None:
+        FRAGILE.setdefault(options.label, {"broken": True, "simulated": 0, "closed": 0})["simulated"] += 1
+
+
+DRIVERS = (Counter, Switch, Fragile)
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> object:

@@ -12,6 +12,7 @@ from agents.runtime.runtime import Runtime
 
 COUNTER = "tests.agents.fakes:Counter"
 SWITCH = "tests.agents.fakes:Switch"
+FRAGILE = "tests.agents.fakes:Fragile"
 
 
 def write_config(folder: Path, port: int, agents: str, extra: str = "") -> Path:
@@ -25,9 +26,9 @@ def write_config(folder: Path, port: int, agents: str, extra: str = "") -> Path:
 
 
 @contextlib.contextmanager
-def running(path: Path) -> Iterator[Runtime]:
+def running(path: Path, simulate: bool = False) -> Iterator[Runtime]:
     """A started Runtime for the config at ``path`` (drivers here need no hardware)."""
-    runtime = Runtime(load_config(path), hardware=SimpleNamespace())
+    runtime = Runtime(load_config(path), hardware=SimpleNamespace(), simulate=simulate)
     runtime.start()
     try:
         yield runtime

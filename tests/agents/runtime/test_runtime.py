@@ -6,8 +6,9 @@ import json
 
 import paho.mqtt.publish as single
 
-from tests.agents.fakes import INSTANCES, Recorder, wait_until
+from tests.agents.fakes import FRAGILE, INSTANCES, Recorder, wait_until
 from tests.agents.runtime.helpers import COUNTER, SWITCH, running, write_config
+from tests.agents.runtime.helpers import FRAGILE as FRAGILE_DRIVER
 
 
 def test_readings_arrive_retained_on_the_expected_topics(perch, tmp_path):
@@ -95,3 +96,17 @@ def test_home_assistant_discovery_and_reannouncement(perch, tmp_path):
         announced = len(ha.payloads(topic))
         single.single("homeassistant/status", "online", hostname="127.0.0.1", port=perch.port)
         wait_until(lambda: len(ha.payloads(topic)) > announced, what="re-announcement after HA restart")
+
+
+def test_a_driver_that_cannot_start_is_retried_without_leaking_or_reattaching(perch, tmp_path):
+    agents = f'  - {{name: probe, module: "{FRAGILE_DRIVER}", interval: 100ms, label: start-fail}}\n'
+    path = write_config(tmp_path, perch.port, agents)
+    with running(path, simulate=True), Recorder(perch.port, "perch/t/probe/#") as live:
+        wait_until(
+            lambda: live.latest("perch/t/probe/status") == "error: OSError: [Errno 121] Remote I/O error"
+        )
+        wait_until(lambda: FRAGILE["start-fail"]["closed"] >= 2, what="retries, each closing its attempt")
+        FRAGILE["start-fail"]["broken"] = False
+        wait_until(lambda: live.latest("perch/t/probe/value") == "1.5", what="readings once it starts")
+        assert live.latest("perch/t/probe/status") == "ok"
+    assert FRAGILE["start-fail"]["simulated"] == 1, "the emulation is attached once, not per retry"
