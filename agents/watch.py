@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import threading
 import time
@@ -84,8 +85,23 @@ class ReadingsTable:
             return rows
 
     def render(self, now: float | None = None) -> str:
+        """One row per quantity (for logs and pipes)."""
         header = ["NODE", "AGENT", "QUANTITY", "VALUE", "UNIT", "AGE", "STATUS"]
-        rows = self.rows(now)
+        return self._table(header, self.rows(now))
+
+    def render_compact(self, now: float | None = None, width: int = 0) -> str:
+        """One row per agent, cut to ``width`` columns (for a terminal screen)."""
+        grouped: dict[tuple[str, str], list[list[str]]] = {}
+        for row in self.rows(now):
+            grouped.setdefault((row[0], row[1]), []).append(row)
+        rows = []
+        for (node, agent), members in grouped.items():
+            readings = "  ".join(f"{m[2]} {m[3]}{' ' + m[4] if m[4] else ''}" for m in members)
+            rows.append([node, agent, members[0][6], min(members, key=lambda m: int(m[5][:-1]))[5], readings])
+        text = self._table(["NODE", "AGENT", "STATUS", "AGE", "READINGS"], rows)
+        return "\n".join(line[:width] if width else line for line in text.splitlines())
+
+    def _table(self, header: list[str], rows: list[list[str]]) -> str:
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
         lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
                  for row in [header, *rows]]  # fmt: skip
@@ -121,7 +137,11 @@ def watch(
     try:
         while not stop.wait(refresh):
             above, below = around()
-            screen = "\n".join(part for part in (above, table.render(), below) if part) + "\n"
+            if is_terminal:
+                body = table.render_compact(width=shutil.get_terminal_size().columns)
+            else:
+                body = table.render()
+            screen = "\n".join(part for part in (above, body, below) if part) + "\n"
             out.write(CLEAR_SCREEN + screen if is_terminal else screen + "\n")
             out.flush()
     finally:

@@ -42,3 +42,15 @@ def test_age_counts_from_the_reading_timestamp():
     table.update("perch/n/a", b'{"v": 1, "timestamp": "1970-01-01T00:01:40.000Z"}', now=160)
     table.update("perch/n/a/v", b"1", now=160)
     assert table.rows(now=170)[0][5] == "70s"  # read at 100 s, retained copy received at 160 s
+
+
+def test_compact_view_has_one_row_per_agent():
+    table = ReadingsTable("perch")
+    table.update("perch/n/climate/meta", b'{"quantities": {"temperature": {"unit": "C"}}}', now=0)
+    table.update("perch/n/climate/temperature", b"21.4", now=10)
+    table.update("perch/n/climate/humidity", b"48", now=12)
+    table.update("perch/n/climate/status", b"ok", now=12)
+    lines = table.render_compact(now=14).splitlines()
+    assert lines[0].split() == ["NODE", "AGENT", "STATUS", "AGE", "READINGS"]
+    assert lines[1].split() == ["n", "climate", "ok", "2s", "humidity", "48", "temperature", "21.4", "C"]
+    assert all(len(line) <= 20 for line in table.render_compact(now=14, width=20).splitlines())
