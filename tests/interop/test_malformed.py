@@ -123,7 +123,10 @@ VIOLATIONS = [
     Violation("subscribe-reserved-bits", "[MQTT-3.8.3-5]", always(subscribe_with("a", 0xC1)), {MALFORMED}),
     Violation("retain-handling-3", "3.8.3.1", always(subscribe_with("a", 0x31)), {PROTOCOL_ERROR, MALFORMED}),
     Violation(
-        "unsubscribe-no-filters", "[MQTT-3.10.3-2]", always(UNSUBSCRIBE_WITHOUT_FILTERS), {PROTOCOL_ERROR}
+        "unsubscribe-no-filters",
+        "[MQTT-3.10.3-2]",
+        always(UNSUBSCRIBE_WITHOUT_FILTERS),
+        {PROTOCOL_ERROR, MALFORMED},
     ),
     Violation(
         "auth-without-method", "4.12", always(raw.packet(raw.AUTH << 4, b"\x18\x00")), {PROTOCOL_ERROR}
