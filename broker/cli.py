@@ -78,6 +78,9 @@ def run_broker(args: argparse.Namespace) -> int:
     install_uvloop()
     try:
         asyncio.run(serve(config, announce))
+    except ConfigError as error:
+        print(f"perch broker: bad config: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except ListenError as error:
         print(f"perch broker: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

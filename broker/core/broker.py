@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from broker.core.access import Gatekeeper
 from broker.core.messages import Delivery, Message, will_message
 from broker.core.retained import RetainedStore
 from broker.core.sessions import NEVER_EXPIRES, QueueLimits, Session, Subscriber
@@ -38,6 +39,7 @@ class Broker:
         self.retained = RetainedStore(max_retained)
         self.queue_limits = queue_limits or QueueLimits()
         self.stats = Stats()
+        self.gatekeeper: Gatekeeper | None = None  # None: anonymous access, no ACL
         self._waiting: dict[str, Session] = {}  # offline sessions with an expiry or a delayed will
 
     @property
@@ -123,7 +125,7 @@ class Broker:
         will = session.will
         session.will = None
         session.will_due = None
-        if will is not None:
+        if will is not None and (session.rules is None or session.rules.allows(will.topic, "write")):
             self.publish(will_message(will, session.client_id, now), now)
 
     def tick(self, now: float) -> None:
@@ -148,9 +150,11 @@ class Broker:
         if subscription.share_group is not None or handling == 2 or (handling == 1 and existed):
             return []
         ids = (subscription.identifier,) if subscription.identifier else ()
+        rules = session.rules
         return [
             Delivery(message, min(message.qos, subscription.qos), True, ids)
             for message in self.retained.match(subscription.topic_filter, now)
+            if rules is None or rules.allows(message.topic, "read")
         ]
 
     def unsubscribe(self, session: Session, key: str) -> bool:
@@ -174,6 +178,8 @@ class Broker:
         sessions = self.sessions
         for client_id, match in direct.items():  # the hot loop: kept flat on purpose
             session = sessions[client_id]
+            if session.rules is not None and not session.rules.allows(message.topic, "read"):
+                continue
             qos = message.qos if message.qos < match.qos else match.qos
             # [MQTT-3.3.1-9]: RETAIN cleared for established subscriptions unless retain as published
             delivery = Delivery(message, qos, message.retain and match.retain_as_published, match.identifiers)
@@ -187,6 +193,8 @@ class Broker:
         return len(direct) + len(shared)
 
     def _deliver(self, session: Session, message: Message, match: Match) -> None:
+        if session.rules is not None and not session.rules.allows(message.topic, "read"):
+            return
         qos = message.qos if message.qos < match.qos else match.qos
         retain = message.retain and match.retain_as_published  # [MQTT-3.3.1-9], v5 [MQTT-3.3.1-12/13]
         delivery = Delivery(message, qos, retain, match.identifiers)

@@ -61,6 +61,7 @@ class Session:
     will_due: float | None = None
     expires_at: float | None = None
     connection: Subscriber | None = None
+    rules: Any = None  # ClientRules when an ACL applies; None: no per-topic checks
     _last_packet_id: int = 0
 
     @property

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from broker.config import BrokerConfig, ListenerConfig
 from broker.core.broker import Broker
+from broker.server.access import gatekeeper_for
 from broker.server.sys_topics import SysPublisher
 from broker.server.transports import MqttTransport, WebSocketTransport
 
@@ -37,6 +38,7 @@ class BrokerServer:
 
     def __post_init__(self) -> None:
         self.broker = Broker(self.config.queue_limits(), self.config.max_retained_messages)
+        self.broker.gatekeeper = gatekeeper_for(self.config)
         self.limits = self.config.protocol_limits()
         self.transports: set[MqttTransport] = set()
         self.listening: list[tuple[str, str, int]] = []

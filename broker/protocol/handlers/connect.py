@@ -30,8 +30,10 @@ def handle_connect(conn: Connection, packet: Connect) -> None:
     client_id, assigned = _client_id(conn, packet)
     if packet.will is not None:
         _check_will(packet)
+    rules = _admit(conn, client_id, packet)
     server_keep_alive = _negotiate_keep_alive(conn, packet.keep_alive)
     session, present = conn.broker.open_session(client_id, packet.clean_start, conn, conn.clock())
+    session.rules = rules
     conn.client_id, conn.session, conn.state = client_id, session, State.CONNECTED
     session.protocol_version = version
     session.expiry_interval = _session_expiry(packet)
@@ -41,6 +43,17 @@ def handle_connect(conn: Connection, packet: Connect) -> None:
     if present:
         outgoing.resend_inflight(conn)
         outgoing.drain_queue(conn)
+
+
+def _admit(conn: Connection, client_id: str, packet: Connect) -> object:
+    """Ask the gatekeeper (if any): the client's rules, or CONNACK Not authorized (0x87 / 5)."""
+    gatekeeper = conn.broker.gatekeeper
+    if gatekeeper is None:
+        return None
+    rules = gatekeeper.admit(client_id, packet.username, packet.password)
+    if rules is None:
+        raise ConnectRefused(ReasonCode.NOT_AUTHORIZED, f"client {client_id!r} is not authorized")
+    return rules
 
 
 def _read_client_limits(conn: Connection, properties: Properties) -> None:

@@ -60,6 +60,10 @@ def handle_publish(conn: Connection, packet: Publish) -> None:
     qos = packet.qos
     if qos == 2 and _is_duplicate_qos2(conn, packet.packet_id):
         return
+    rules = conn.session.rules
+    if rules is not None and not rules.allows(topic, "write"):
+        _refuse_unauthorized(conn, packet)
+        return
     broker = conn.broker
     broker.stats.publish_received += 1
     receivers = broker.publish(message, now)
@@ -85,6 +89,21 @@ def _is_duplicate_qos2(conn: Connection, packet_id: int) -> bool:
             ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "too many unacknowledged QoS 2 messages", "MQTT-3.3.4-7"
         )
     return False
+
+
+def _refuse_unauthorized(conn: Connection, packet: Publish) -> None:
+    """Not allowed to publish there: QoS 0 is dropped; QoS 1/2 get 0x87 (MQTT 5) or a plain ack
+    (3.1.1 has no way to say no; like Mosquitto, the client is not made to retry forever)."""
+    if packet.qos == 0:
+        return
+    is_v5 = conn.version == ProtocolVersion.V5
+    reason = ReasonCode.NOT_AUTHORIZED if is_v5 else ReasonCode.SUCCESS
+    if packet.qos == 1:
+        conn.send(PubAck(packet.packet_id, reason))
+        return
+    if not is_v5:
+        conn.session.incoming_qos2.add(packet.packet_id)  # PUBREL will find it and complete
+    conn.send(PubRec(packet.packet_id, reason))
 
 
 def _refuse_payload(conn: Connection, packet: Publish) -> None:

@@ -33,6 +33,9 @@ def _subscribe_one(
         parsed = parse_filter(request.topic_filter)
     except TopicError:
         return ReasonCode.TOPIC_FILTER_INVALID if is_v5 else SUBACK_FAILURE_V311
+    rules = conn.session.rules
+    if rules is not None and not rules.allows(request.topic_filter, "subscribe"):
+        return ReasonCode.NOT_AUTHORIZED if is_v5 else SUBACK_FAILURE_V311
     if parsed.share_group is not None and request.no_local:
         raise ProtocolViolation(
             ReasonCode.PROTOCOL_ERROR, "no local on a shared subscription", "MQTT-3.8.3-4"

@@ -141,3 +141,41 @@ def test_port_in_use_is_a_listen_error():
             start_in_thread(config)
     finally:
         holder.close()
+
+
+def test_password_and_acl_files_are_enforced(tmp_path):
+    """allow_anonymous false + Mosquitto-format password and ACL files (broker.auth) guard the listener."""
+    from broker.auth import PasswordFile
+
+    passwords = PasswordFile()
+    passwords.set("alice", "secret")
+    passwords.save(tmp_path / "passwd")
+    (tmp_path / "acl").write_text("user alice\ntopic readwrite open/#\n")
+    config = BrokerConfig(
+        listeners=[ListenerConfig(port=0)],
+        allow_anonymous=False,
+        password_file=str(tmp_path / "passwd"),
+        acl_file=str(tmp_path / "acl"),
+    )
+    broker = start_in_thread(config)
+    try:
+        anonymous = RawClient(broker.ports["mqtt"])
+        anonymous.send(Connect(client_id="anon"))
+        assert anonymous.next_packet().reason_code == 5  # 3.1.1: not authorized
+        anonymous.close()
+        alice = RawClient(broker.ports["mqtt"])
+        alice.send(Connect(client_id="a", username="alice", password=b"secret"))
+        assert alice.next_packet().reason_code == 0
+        alice.send(Subscribe(1, [SubscriptionRequest("open/#", 0), SubscriptionRequest("closed/#", 0)]))
+        assert alice.next_packet().reason_codes == [0, 0x80]
+        alice.close()
+    finally:
+        broker.stop()
+
+
+def test_unreadable_acl_file_is_a_config_error(tmp_path):
+    from broker.config import ConfigError
+
+    config = BrokerConfig(listeners=[ListenerConfig(port=0)], acl_file=str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="acl_file"):
+        start_in_thread(config)
