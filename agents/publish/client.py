@@ -131,7 +131,8 @@ class Publisher:
         if reason.is_failure:
             log.warning("broker refused the connection: %s", reason)
             return
-        log.info("connected to %s:%s", self.settings.host, self.settings.port)
+        where = f"{self.settings.host}:{self.settings.port}"
+        log.info("connected to %s (%d spooled reading(s) to deliver)", where, len(self.spool))
         client.publish(self.status_topic, b"online", qos=1, retain=True)
         # Set before the snapshot: whatever announce()/subscribe() stored after this snapshot sees
         # `connected` and sends itself (at worst a harmless duplicate, never a miss).

@@ -95,6 +95,10 @@ class Runtime:
         for agent in self.config.agents:
             if agent.enabled:
                 self._start_agent(agent)
+        mode = "simulated" if self.simulate else "hardware"
+        log.info("%d agent(s) on %s publishing to %s:%s under %s/; %d reading(s) waiting in the spool",
+                 len(self.runners), mode, self.config.mqtt.host, self.config.mqtt.port,
+                 self.config.base_topic, len(self.spool))  # fmt: skip
 
     def _on_home_assistant_status(self, topic: str, payload: bytes) -> None:
         if payload.strip() == b"online":
