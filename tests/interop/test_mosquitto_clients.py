@@ -21,6 +21,7 @@ from tests.support.tools import require_tool
 pytestmark = pytest.mark.interop
 
 PROTOCOLS = [pytest.param("mqttv311", id="v311"), pytest.param("mqttv5", id="v5")]
+WITH_MQTT_31 = [pytest.param("mqttv31", id="v31"), *PROTOCOLS]
 FIELDS = "%t|%q|%r|%p"
 
 
@@ -106,7 +107,7 @@ def test_issue_walkthrough_hello_protocol(mosquitto_sub, mosquitto_pub):
 
 
 @pytest.mark.parametrize("qos", [0, 1, 2])
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("protocol", WITH_MQTT_31)
 def test_publish_and_subscribe_at_each_qos(mosquitto_sub, mosquitto_pub, protocol, qos):
     """[MQTT-3.3.5-1] delivered at the published QoS when granted; [MQTT-4.3.*] each QoS flow completes."""
     topic = unique_id("cli/qos")

@@ -50,6 +50,21 @@ def test_will_discarded_on_normal_disconnect(paho, version):
     watcher.receive_none(0.7)
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+def test_retained_will_is_kept_for_later_subscribers(paho, version):
+    """[MQTT-3.1.2-17] (3.1.1 numbering) a will with Will Retain = 1 is published as a retained message."""
+    topic = unique_id("sessions/will-retained")
+    watcher = paho(version=version)
+    watcher.subscribe(topic, 1)
+    dying = paho(version=version, will={**will_of(topic), "retain": True})
+    dying.kill()
+    watcher.receive(1)  # the will is out
+    latecomer = paho(version=version)
+    latecomer.subscribe(topic, 1)
+    (will,) = latecomer.receive(1)
+    assert (will.payload, will.retain) == (b"gone", True)
+
+
 def test_v5_disconnect_with_will_message_publishes_the_will(paho):
     """MQTT 5 DISCONNECT reason 0x04 (Disconnect with Will Message): the will is published (3.14.2.1)."""
     topic = unique_id("sessions/will04")

@@ -130,3 +130,18 @@ def test_no_reason_string_when_problem_information_is_not_requested(broker_under
         assert raw.REASON_STRING not in properties
         assert raw.USER_PROPERTY not in properties
         assert answer.body[offset:] == bytes([1, 0x8F])
+
+
+def test_unsuback_reports_each_filter(broker_under_test):
+    """3.11.3: UNSUBACK carries one reason code per filter, in order [MQTT-3.11.3-1]: 0x00 for a deleted
+    subscription, 0x11 (No subscription existed) for a filter the client never subscribed."""
+    topic = unique_id("raw5/unsub")
+    client, _ = connect(broker_under_test)
+    with client:
+        subscribe(client, topic, 1)
+        body = b"\x00\x09" + raw.properties() + raw.utf8(topic) + raw.utf8(topic + "/never")
+        client.send(raw.packet((raw.UNSUBSCRIBE << 4) | 0x02, body))
+        unsuback = client.expect(raw.UNSUBACK)
+        assert unsuback.body[:2] == b"\x00\x09"  # [MQTT-3.11.2-1] same packet identifier
+        _, offset = raw.read_properties(unsuback.body, 2)
+        assert unsuback.body[offset:] == bytes([0x00, 0x11])
