@@ -7,7 +7,7 @@
 
 const mqtt = require('mqtt');
 
-const TIMEOUT_MS = 15000;
+const TIMEOUT_MS = 40000;
 
 function connect(spec, clientId, extra = {}) {
   return mqtt.connectAsync(spec.url, {
