@@ -11,7 +11,7 @@ import shlex
 
 import yaml
 
-from image.settings import ImageSettings
+from image.settings import ImageSettings, UserSettings
 from image.steps import PlaceFile, Plan
 
 USER_GROUPS = "users,adm,dialout,audio,netdev,video,plugdev,input,gpio,i2c,spi,render,sudo"
@@ -27,19 +27,8 @@ def cloud_init_plan(settings: ImageSettings, instance_id: str, plan: Plan) -> No
         "rpi": {"interfaces": {"i2c": True, "spi": True, "onewire": True}},
     }
     if settings.user is not None:
-        user = settings.user
-        entry: dict = {
-            "name": user.name,
-            "groups": USER_GROUPS,
-            "shell": "/bin/bash",
-            "sudo": "ALL=(ALL) ALL",
-        }
-        if user.password_hash:
-            entry |= {"lock_passwd": False, "passwd": user.password_hash}
-        if user.ssh_keys:
-            entry["ssh_authorized_keys"] = list(user.ssh_keys)
-        user_data["users"] = [entry]
-        user_data["ssh_pwauth"] = bool(user.password_hash)
+        user_data["users"] = [_cloud_init_user(settings.user)]
+        user_data["ssh_pwauth"] = bool(settings.user.password_hash)
         user_data["enable_ssh"] = True
     network: dict = {"network": {"version": 2}}
     if settings.wifi is not None:
@@ -58,6 +47,15 @@ def cloud_init_plan(settings: ImageSettings, instance_id: str, plan: Plan) -> No
     ]
     plan.cmdline_additions.append(f"ds=nocloud;i={instance_id}")
     plan.notes.append(f"first boot: cloud-init NoCloud, instance id {instance_id}")
+
+
+def _cloud_init_user(user: UserSettings) -> dict:
+    entry: dict = {"name": user.name, "groups": USER_GROUPS, "shell": "/bin/bash", "sudo": "ALL=(ALL) ALL"}
+    if user.password_hash:
+        entry |= {"lock_passwd": False, "passwd": user.password_hash}
+    if user.ssh_keys:
+        entry["ssh_authorized_keys"] = list(user.ssh_keys)
+    return entry
 
 
 def _yaml(data: dict) -> bytes:
