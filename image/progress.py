@@ -17,6 +17,7 @@ class Progress:
         self.current_step = 0
         self.is_terminal = self.stream.isatty()
         self.last_draw = 0.0
+        self.is_bar_shown = False
 
     def step(self, title: str) -> None:
         self.current_step += 1
@@ -38,12 +39,12 @@ class Progress:
             text = f"\r    {done / 1e6:,.0f} MB"
         self.stream.write(text)
         self.stream.flush()
-        self._bar_shown = True
+        self.is_bar_shown = True
 
     def _end_bar(self) -> None:
-        if getattr(self, "_bar_shown", False):
+        if self.is_bar_shown:
             self.stream.write("\n")
-            self._bar_shown = False
+            self.is_bar_shown = False
 
     def finish(self) -> None:
         self._end_bar()
