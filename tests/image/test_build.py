@@ -214,3 +214,18 @@ def test_a_pi_image_gets_aarch64_wheels_and_the_gpio_library(
                              capture_output=True, text=True).stdout  # fmt: skip
     assert re.search(r"pyyaml-\S+-cp311-cp311-manylinux\S*aarch64", listing), listing
     assert re.search(r"lgpio-\S+aarch64", listing) and "x86_64" not in listing, listing
+
+
+def test_xz_download_is_read_like_the_plain_image(
+    built_bookworm: BuiltImage, config_file, prebuilt_perch_wheel
+) -> None:
+    """Raspberry Pi OS is downloaded as .img.xz; the builder decompresses it itself."""
+    packed_base = built_bookworm.path.with_name("base.img.xz")
+    with open(packed_base, "wb") as target:
+        subprocess.run([_tool("xz"), "-T0", "-1", "-c", str(built_bookworm.base)], stdout=target, check=True)
+    out = built_bookworm.path.with_name("from-xz.img")
+    result = run_build(packed_base, config_file, out, "--perch-wheel", str(prebuilt_perch_wheel))
+    assert result.returncode == 0, result.stderr
+    assert sha256(out) == sha256(built_bookworm.path)
+    out.unlink()
+    packed_base.unlink()
