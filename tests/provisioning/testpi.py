@@ -158,3 +158,35 @@ def booted_test_pi(work: Path, hostname: str, keys: SshKeys) -> Iterator[TestPi]
             known_hosts = work / f"known_hosts-{hostname}"
             known_hosts.write_text(f"{container.address} {host_key}\n")
             yield TestPi(container, hostname, known_hosts, keys)
+
+
+def collect_readings(
+    address: str, topic_filter: str, wanted: set[str], timeout: float = 45
+) -> dict[str, str]:
+    """Subscribe from this host to the Pi's broker until every topic in ``wanted`` has a payload."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    received: dict[str, str] = {}
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"provision-test-{os.getpid()}")
+    client.on_connect = lambda c, *_: c.subscribe(topic_filter, qos=1)
+    client.on_message = lambda _c, _u, message: received.__setitem__(
+        message.topic, message.payload.decode("utf-8", "replace")
+    )
+    deadline = time.monotonic() + timeout
+    while True:  # the broker may still be starting: retry the connection until the deadline
+        try:
+            client.connect(address, 1883, keepalive=10)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    client.loop_start()
+    try:
+        while time.monotonic() < deadline and not wanted <= received.keys():
+            time.sleep(0.1)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    return received
