@@ -67,10 +67,16 @@ class MqttTransport(asyncio.Protocol):
             log.info("client %s disconnected: %s", connection.client_id, connection.close_reason)
 
     def pause_writing(self) -> None:
+        """The client reads slower than we write: stop reading its input too (so its own acks
+        cannot pile up) and let QoS 0 drop / QoS 1-2 wait in the bounded session queue."""
         if self.connection is not None:
             self.connection.is_congested = True
+        if self.transport is not None and self.transport.is_reading():
+            self.transport.pause_reading()
 
     def resume_writing(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
         if self.connection is not None:
             self.connection.resume()
             self.flush()

@@ -179,3 +179,31 @@ def test_unreadable_acl_file_is_a_config_error(tmp_path):
     config = BrokerConfig(listeners=[ListenerConfig(port=0)], acl_file=str(tmp_path / "missing"))
     with pytest.raises(ConfigError, match="acl_file"):
         start_in_thread(config)
+
+
+def test_a_subscriber_that_never_reads_costs_bounded_memory_and_others_still_get_messages(running):
+    """Bounded queues: a stalled reader loses QoS 0 and stops being read; the broker and others go on."""
+    stalled = _connect(running.ports["mqtt"], "stalled")
+    stalled.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.send(Subscribe(1, [SubscriptionRequest("flood", 0)]))
+    assert isinstance(stalled.next_packet(), SubAck)
+    healthy = _connect(running.ports["mqtt"], "healthy")
+    healthy.send(Subscribe(1, [SubscriptionRequest("flood", 0)]))
+    assert isinstance(healthy.next_packet(), SubAck)
+    publisher = _connect(running.ports["mqtt"], "flooder")
+    chunk = encode(Publish("flood", b"x" * 1000), V311) * 100
+    for _ in range(200):  # 20 MB: more than kernel buffers plus the 1 MB write buffer bound
+        publisher.socket.sendall(chunk)
+        received = 0
+        while received < len(chunk):  # the healthy subscriber keeps up
+            received += len(healthy.socket.recv(1 << 20))
+    stats = running.server.broker.stats
+    assert stats.publish_dropped > 0
+    stalled_transport = next(
+        t
+        for t in running.server.transports
+        if t.connection is not None and t.connection.client_id == "stalled"
+    )
+    assert stalled_transport.transport.get_write_buffer_size() < 3 * 1024 * 1024
+    for client in (stalled, healthy, publisher):
+        client.close()
