@@ -128,3 +128,20 @@ def test_many_messages_arrive_in_order(paho, version):
         publisher.client.publish(topic, str(number).encode(), qos=1)
     received = subscriber.receive(200)
     assert [int(m.payload) for m in received] == list(range(200))
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_payload_sizes_across_remaining_length_boundaries(paho, transport):
+    """1.5.5 / 2.1.4: Remaining Length takes 1, 2, 3 bytes around 127/128, 16383/16384 and beyond; a
+    zero-length payload is valid (3.3.3); a 300 kB message spans many WebSocket frames [MQTT-6.0.0-2]."""
+    topic = unique_id("basics/sizes")
+    subscriber = paho(transport=transport)
+    subscriber.subscribe(topic, 1)
+    publisher = paho(transport=transport)
+    overhead = 2 + len(topic) + 2 + 1  # topic length + name, packet id, empty v5 property block
+    sizes = [0, 127 - overhead, 128 - overhead, 16383 - overhead, 16384 - overhead, 300_000]
+    for size in sizes:
+        publisher.publish(topic, bytes(index % 251 for index in range(size)), qos=1)
+    received = subscriber.receive(len(sizes))
+    assert [len(m.payload) for m in received] == sizes
+    assert all(m.payload == bytes(index % 251 for index in range(len(m.payload))) for m in received)

@@ -51,6 +51,33 @@ def test_unacknowledged_qos1_is_resent_with_dup_on_reconnect(broker_under_test, 
 
 
 @pytest.mark.parametrize("version", VERSIONS)
+def test_redelivery_keeps_the_original_order(broker_under_test, version):
+    """[MQTT-4.6.0-1] unacknowledged messages are resent in their original order with DUP=1 [MQTT-3.3.1-1],
+    and messages queued while the client was away follow them."""
+    client_id, topic = unique_id("order"), unique_id("raw/order")
+    client, _ = connect_persistent(broker_under_test, client_id, version)
+    subscribe(client, topic, 1, version)
+    with raw.RawClient(broker_under_test.host, broker_under_test.port) as publisher:
+        publisher.send(raw.connect(unique_id("pub"), version=version))
+        publisher.expect(raw.CONNACK)
+        for number in range(5):
+            if number == 3:  # the first three reach the client unacknowledged, then it goes away
+                for _ in range(3):
+                    client.expect(raw.PUBLISH)
+                client.close()
+            publisher.send(raw.publish(topic, b"%d" % number, qos=1, packet_id=number + 1, version=version))
+            publisher.expect(raw.PUBACK)
+    again, _ = connect_persistent(broker_under_test, client_id, version)
+    with again:
+        messages = [raw.parse_publish(again.expect(raw.PUBLISH), version) for _ in range(5)]
+        for message in messages:
+            again.send(raw.ack(raw.PUBACK, message.packet_id))
+    assert [m.payload for m in messages] == [b"0", b"1", b"2", b"3", b"4"]
+    # 3 and 4 may have been sent to the dying connection before the broker saw it close: DUP is theirs to set.
+    assert [m.dup for m in messages[:3]] == [True, True, True]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
 def test_pubrel_is_resent_after_pubrec_on_reconnect(broker_under_test, version):
     """[MQTT-4.4.0-1] a QoS 2 message already PUBRECed is continued on reconnect with a PUBREL, not a PUBLISH;
     [MQTT-4.3.3-*] exactly once: the message is not delivered a second time."""
