@@ -151,12 +151,25 @@ def read_frames(data: bytes) -> tuple[list[tuple[int, bytes]], ReadOutcome]:
     while pos < end:
         body, next_pos, problem = _next_frame(data, pos, end)
         if body is None:
-            if problem is None or not any(data[pos:]):  # a zero-filled tail was allocated, never written
+            if not any(data[pos:]):  # a zero-filled tail: allocated, never written
+                return bodies, ReadOutcome(pos, torn_tail=True)
+            if problem is None and _intact_frame_after(data, pos, end):
+                problem = "a frame length that runs past intact frames"
+            if problem is None:
                 return bodies, ReadOutcome(pos, torn_tail=True)
             return bodies, ReadOutcome(pos, damage=problem)
         bodies.append((pos, body))
         pos = next_pos
     return bodies, ReadOutcome(pos)
+
+
+def _intact_frame_after(data: bytes, pos: int, end: int) -> bool:
+    """Whether a frame with a good CRC starts after ``pos``: then a cut-short frame is damage, not a tail."""
+    for start in range(pos + 1, end):
+        body, _, _ = _next_frame(data, start, end)
+        if body:
+            return True
+    return False
 
 
 def _next_frame(data: bytes, pos: int, end: int) -> tuple[bytes | None, int, str | None]:
