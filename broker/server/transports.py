@@ -65,6 +65,8 @@ class MqttTransport(asyncio.Protocol):
         connection.connection_lost()
         if self._was_connected:
             log.info("client %s disconnected: %s", connection.client_id, connection.close_reason)
+        elif connection.close_reason != "connection lost":
+            log.warning("connection from %s refused: %s", connection.peer, connection.close_reason)
 
     def pause_writing(self) -> None:
         """The client reads slower than we write: stop reading its input too (so its own acks
