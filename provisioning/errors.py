@@ -37,33 +37,33 @@ class RemoteCommandError(ProvisionError):
     """A command on the node failed."""
 
 
-def explain(error: BaseException, target: str) -> ProvisionError:
-    """The one-line ProvisionError for an exception raised while reaching ``target``."""
+def explain(error: BaseException) -> ProvisionError:
+    """The one-line ProvisionError for an exception raised while working on a host (the report names it)."""
     import paramiko
 
     if isinstance(error, ProvisionError):
         return error
     if isinstance(error, paramiko.BadHostKeyException):
         return HostKeyError(
-            f"host key of {target} does NOT match known_hosts (a different machine, or someone in between); "
+            "host key does NOT match known_hosts (a different machine, or someone in between); "
             "if the Pi was reinstalled, remove its old line with ssh-keygen -R HOST"
         )
     if isinstance(error, paramiko.AuthenticationException):
-        return LoginError(f"SSH login to {target} refused: wrong user or key (give the right one with --key)")
+        return LoginError("SSH login refused: wrong user or key (give the right one with --key)")
     if isinstance(error, paramiko.SSHException) and "known_hosts" in str(error):
         return HostKeyError(
-            f"host key of {target} is not in known_hosts: check it, then add it "
+            "host key is not in known_hosts: check it, then add it "
             "(ssh-keyscan HOST >> ~/.ssh/known_hosts) or pass --known-hosts FILE"
         )
     if isinstance(error, socket.gaierror):
-        return UnreachableError(f"cannot reach {target}: unknown host name ({error.strerror})")
+        return UnreachableError(f"unreachable: unknown host name ({error.strerror})")
     if isinstance(error, TimeoutError | socket.timeout):
-        return UnreachableError(f"cannot reach {target}: connection timed out")
+        return UnreachableError("unreachable: connection timed out")
     if isinstance(error, paramiko.ssh_exception.NoValidConnectionsError):
         reasons = sorted({(e.strerror or str(e)).lower() for e in error.errors.values()})
-        return UnreachableError(f"cannot reach {target}: {', '.join(reasons)}")
+        return UnreachableError(f"unreachable: {', '.join(reasons)}")
     if isinstance(error, OSError):
-        return UnreachableError(f"cannot reach {target}: {(error.strerror or str(error)).lower()}")
+        return UnreachableError(f"unreachable: {(error.strerror or str(error)).lower()}")
     if isinstance(error, paramiko.SSHException):
-        return UnreachableError(f"SSH to {target} failed: {error}")
-    return ProvisionError(f"{target}: {type(error).__name__}: {error}")
+        return UnreachableError(f"SSH failed: {error}")
+    return ProvisionError(f"{type(error).__name__}: {error}")

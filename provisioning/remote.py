@@ -46,7 +46,7 @@ def as_root(connection: Connection, command: str, check: bool = True, **kwargs: 
     stderr = result.stderr.lower()
     if result.exited != 0 and stderr.startswith("sudo") and any(r in stderr for r in SUDO_REFUSALS):
         raise SudoError(
-            f"sudo failed for {connection.user}@{connection.host}: {result.stderr.strip().splitlines()[-1]} "
+            f"sudo failed for {connection.user}: {result.stderr.strip().splitlines()[-1]} "
             "(allow it password-less in /etc/sudoers.d/, or pass --ask-sudo-password)"
         )
     if check and result.exited != 0:

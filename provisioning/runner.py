@@ -41,7 +41,7 @@ def run_on_host(target: Target, options: SshOptions, plan: Plan) -> HostOutcome:
     except BadInputError as error:
         return HostOutcome(target, error=str(error), exit_code=EXIT_BAD_INPUT)
     except Exception as error:  # one host's failure must not stop the others
-        return HostOutcome(target, error=str(explain(error, str(target))), exit_code=EXIT_FAILURE)
+        return HostOutcome(target, error=str(explain(error)), exit_code=EXIT_FAILURE)
     finally:
         connection.close()
 

@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,13 +146,20 @@ def wait_for_ssh(container: Container) -> None:
 
 
 @contextlib.contextmanager
-def booted_test_pi(work: Path, hostname: str, keys: SshKeys) -> Iterator[TestPi]:
-    """A test Pi named ``hostname``, booted, with sshd answering; torn down afterwards."""
+def booted_test_pi(
+    work: Path, hostname: str, keys: SshKeys, customize: Callable[[Path], None] | None = None
+) -> Iterator[TestPi]:
+    """A test Pi named ``hostname``, booted, with sshd answering; torn down afterwards.
+
+    ``customize(root)`` may change the root filesystem before it boots.
+    """
     require_root()
     require_tool("ssh-keygen", "openssh-client")
     require_tool("chroot", "coreutils")
     with fresh_debian_root(TEST_PI_PACKAGES) as root:
         host_key = prepare_root(root, hostname, keys)
+        if customize is not None:
+            customize(root)
         with booted_container(root, work) as container:
             wait_for_ssh(container)
             known_hosts = work / f"known_hosts-{hostname}"
