@@ -35,9 +35,11 @@ def broker_pool() -> Iterator[BrokerPool]:
 
 
 @pytest.fixture
-def broker_under_test(broker_pool: BrokerPool) -> BrokerUnderTest:
-    """The module's broker, restarted if an earlier test brought it down."""
-    return broker_pool.current()
+def broker_under_test(broker_pool: BrokerPool) -> Iterator[BrokerUnderTest]:
+    """The module's broker; a test during which it dies errors in teardown, and the next gets a fresh one."""
+    broker = broker_pool.current()
+    yield broker
+    assert broker.is_alive(), f"the broker process died during this test: {broker.running.output[-5:]}"
 
 
 @pytest.fixture
