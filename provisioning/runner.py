@@ -61,9 +61,14 @@ def report(outcome: HostOutcome, out: TextIO, err: TextIO) -> None:
 
 
 def run_everywhere(
-    targets: list[Target], options: SshOptions, plan: Plan, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    targets: list[Target],
+    options: SshOptions,
+    plan: Plan,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Run ``plan`` on every target in parallel; print each host's report as it finishes."""
+    out, err = out or sys.stdout, err or sys.stderr
     lock = threading.Lock()
 
     def run_and_report(target: Target) -> HostOutcome:
