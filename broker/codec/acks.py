@@ -9,7 +9,7 @@ from broker.codec.properties import EMPTY_PROPERTIES
 from broker.codec.property_codec import decode_properties, encode_properties
 from broker.codec.reason_codes import ALLOWED_REASON_CODES, ProtocolVersion
 
-Buffer = bytes | memoryview
+Buffer = bytes
 Ack = PubAck | PubRec | PubRel | PubComp
 AckClass = type[PubAck] | type[PubRec] | type[PubRel] | type[PubComp]
 V5 = ProtocolVersion.V5

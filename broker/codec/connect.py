@@ -18,7 +18,7 @@ from broker.codec.properties import EMPTY_PROPERTIES
 from broker.codec.property_codec import decode_properties, encode_properties
 from broker.codec.reason_codes import ALLOWED_REASON_CODES, ProtocolVersion, connack_return_code
 
-Buffer = bytes | memoryview
+Buffer = bytes
 V5 = ProtocolVersion.V5
 
 _LEVELS_BY_NAME: dict[str, frozenset[int]] = {"MQTT": frozenset({4, 5}), "MQIsdp": frozenset({3})}

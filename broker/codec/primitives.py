@@ -1,6 +1,6 @@
 """MQTT data representations (section 1.5): integers, variable byte integers, strings, binary data.
 
-Readers take a buffer (bytes or memoryview), a position and the end of the current packet, and return
+Readers take the packet bytes, a position and the end of the current packet, and return
 `(value, next_position)`. They never read past `end` and raise `MalformedPacket` instead.
 """
 
@@ -29,7 +29,7 @@ def encode_varint(value: int) -> bytes:
     return bytes(out)
 
 
-def read_varint(buf: bytes | memoryview, pos: int, end: int) -> tuple[int, int]:
+def read_varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
     """Read a variable byte integer of at most four bytes."""
     value = 0
     for shift in (0, 7, 14, 21):
@@ -43,19 +43,19 @@ def read_varint(buf: bytes | memoryview, pos: int, end: int) -> tuple[int, int]:
     raise MalformedPacket("variable byte integer longer than four bytes", "MQTT5 1.5.5")
 
 
-def read_uint16(buf: bytes | memoryview, pos: int, end: int) -> tuple[int, int]:
+def read_uint16(buf: bytes, pos: int, end: int) -> tuple[int, int]:
     if pos + 2 > end:
         raise MalformedPacket("two-byte integer runs past the end of the packet", "MQTT5 1.5.2")
     return (buf[pos] << 8) | buf[pos + 1], pos + 2
 
 
-def read_uint32(buf: bytes | memoryview, pos: int, end: int) -> tuple[int, int]:
+def read_uint32(buf: bytes, pos: int, end: int) -> tuple[int, int]:
     if pos + 4 > end:
         raise MalformedPacket("four-byte integer runs past the end of the packet", "MQTT5 1.5.3")
     return int.from_bytes(buf[pos : pos + 4], "big"), pos + 4
 
 
-def read_binary(buf: bytes | memoryview, pos: int, end: int) -> tuple[bytes, int]:
+def read_binary(buf: bytes, pos: int, end: int) -> tuple[bytes, int]:
     """Read two-byte-length-prefixed binary data."""
     if pos + 2 > end:
         raise MalformedPacket("length prefix runs past the end of the packet", "MQTT5 1.5.6")
@@ -65,7 +65,7 @@ def read_binary(buf: bytes | memoryview, pos: int, end: int) -> tuple[bytes, int
     return bytes(buf[pos + 2 : stop]), stop
 
 
-def read_string(buf: bytes | memoryview, pos: int, end: int) -> tuple[str, int]:
+def read_string(buf: bytes, pos: int, end: int) -> tuple[str, int]:
     """Read a UTF-8 encoded string, rejecting ill-formed UTF-8, surrogates and U+0000."""
     if pos + 2 > end:
         raise MalformedPacket("string length runs past the end of the packet", "MQTT-1.5.3-1")
@@ -75,10 +75,10 @@ def read_string(buf: bytes | memoryview, pos: int, end: int) -> tuple[str, int]:
     return decode_utf8(buf[pos + 2 : stop]), stop
 
 
-def decode_utf8(raw: bytes | memoryview) -> str:
+def decode_utf8(raw: bytes) -> str:
     """Decode MQTT UTF-8 (Python's strict decoder already refuses surrogates and overlong forms)."""
     try:
-        text = str(raw, "utf-8")
+        text = raw.decode()
     except UnicodeDecodeError as error:
         raise MalformedPacket(f"ill-formed UTF-8 string ({error.reason})", "MQTT-1.5.3-1") from None
     if "\x00" in text:

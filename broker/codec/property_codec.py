@@ -26,7 +26,7 @@ from broker.codec.properties import (
 )
 from broker.codec.reason_codes import ReasonCode
 
-Buffer = bytes | memoryview
+Buffer = bytes
 _SPEC_TABLE = "MQTT5 2.2.2.2"
 
 

@@ -20,10 +20,11 @@ from broker.codec.reason_codes import ProtocolVersion
 from broker.codec.subscribe import decode_suback, decode_subscribe, decode_unsuback, decode_unsubscribe
 
 Buffer = bytes | bytearray | memoryview
-Decoder = Callable[[int, memoryview, int, int, ProtocolVersion], Packet]
+Decoder = Callable[[int, bytes, int, int, ProtocolVersion], Packet]
 
 # The largest packet MQTT can express: a 4-byte remaining length of 268,435,455 plus the fixed header.
 MAX_PACKET_SIZE = 268_435_455 + 5
+_CONNECT, _PUBLISH = int(PacketType.CONNECT), int(PacketType.PUBLISH)
 
 _DECODERS: dict[int, Decoder] = {
     PacketType.CONNACK: decode_connack,
@@ -75,53 +76,73 @@ class StreamDecoder:
         """
         if self._buffer:
             self._buffer += data
-            data = self._buffer
+            if self._frame_at(self._buffer, 0, len(self._buffer)) is None:
+                return []  # still incomplete: no copy until a whole packet is there
+            data = bytes(self._buffer)
+            self._buffer = bytearray()
+        elif type(data) is not bytes:
+            data = bytes(data)
         packets: list[Packet] = []
-        view = memoryview(data)
         try:
-            consumed = self._decode_all(view, len(view), packets)
+            consumed = self._decode_all(data, packets)  # type: ignore[arg-type]
         except MalformedPacket as error:
             error.decoded_before = packets
             raise
-        finally:
-            view.release()
-        if data is self._buffer:
-            del self._buffer[:consumed]
-        elif consumed < len(data):
-            self._buffer = bytearray(data[consumed:])
+        if consumed < len(data):
+            self._buffer = bytearray(memoryview(data)[consumed:])
         return packets
 
-    def _decode_all(self, view: memoryview, end: int, packets: list[Packet]) -> int:
+    def _frame_at(self, data: bytes | bytearray, offset: int, end: int) -> tuple[int, int] | None:
+        """The body span of the packet starting at `offset`, or None while it is incomplete."""
+        first_byte = data[offset]
+        if self.protocol_version is None and first_byte >> 4 != _CONNECT:
+            raise ProtocolError("the first packet must be CONNECT", "MQTT-3.1.0-1")
+        length = 0
+        pos = offset + 1
+        for shift in (0, 7, 14, 21):
+            if pos >= end:
+                return None
+            byte = data[pos]
+            pos += 1
+            length |= (byte & 0x7F) << shift
+            if byte < 128:
+                break
+        else:
+            raise MalformedPacket("remaining length longer than four bytes", "MQTT5 2.1.4")
+        if pos - offset + length > self.max_packet_size:
+            raise PacketTooLarge(pos - offset + length, self.max_packet_size)
+        if pos + length > end:
+            return None
+        return pos, pos + length
+
+    def _decode_all(self, data: bytes, packets: list[Packet]) -> int:
         offset = 0
+        end = len(data)
         while offset < end:
-            first_byte = view[offset]
-            if self.protocol_version is None and first_byte >> 4 != PacketType.CONNECT:
-                raise ProtocolError("the first packet must be CONNECT", "MQTT-3.1.0-1")
-            length = 0
-            pos = offset + 1
-            for shift in (0, 7, 14, 21):
-                if pos >= end:
+            first_byte = data[offset]
+            version = self.protocol_version
+            if offset + 1 < end and data[offset + 1] < 128 and version is not None:
+                pos = offset + 2  # a one-byte remaining length, the common case, framed inline
+                stop = pos + data[offset + 1]
+                if stop - offset > self.max_packet_size:
+                    raise PacketTooLarge(stop - offset, self.max_packet_size)
+                if stop > end:
                     return offset
-                byte = view[pos]
-                pos += 1
-                length |= (byte & 0x7F) << shift
-                if byte < 128:
-                    break
             else:
-                raise MalformedPacket("remaining length longer than four bytes", "MQTT5 2.1.4")
-            if pos - offset + length > self.max_packet_size:
-                raise PacketTooLarge(pos - offset + length, self.max_packet_size)
-            if pos + length > end:
-                return offset
-            packets.append(self._decode_one(first_byte, view, pos, pos + length))
-            offset = pos + length
+                frame = self._frame_at(data, offset, end)
+                if frame is None:
+                    return offset
+                pos, stop = frame
+            if first_byte >> 4 == _PUBLISH and version is not None:  # the hot path, dispatched inline
+                packets.append(decode_publish(first_byte & 0x0F, data, pos, stop, version))
+            else:
+                packets.append(self._decode_one(first_byte, data, pos, stop))
+            offset = stop
         return offset
 
-    def _decode_one(self, first_byte: int, view: memoryview, pos: int, end: int) -> Packet:
+    def _decode_one(self, first_byte: int, data: bytes, pos: int, end: int) -> Packet:
         packet_type, flags = first_byte >> 4, first_byte & 0x0F
         version = self.protocol_version
-        if packet_type == PacketType.PUBLISH and version is not None:
-            return decode_publish(flags, view, pos, end, version)
         if packet_type == 0:
             raise MalformedPacket("packet type 0 is reserved", "MQTT-2.2.1-1")
         if flags != REQUIRED_FLAGS[packet_type]:
@@ -130,14 +151,14 @@ class StreamDecoder:
             if packet_type == PacketType.CONNECT:
                 if version is not None:
                     raise ProtocolError("a second CONNECT on one connection", "MQTT-3.1.0-2")
-                connect = decode_connect(flags, view, pos, end)
+                connect = decode_connect(flags, data, pos, end)
                 self.protocol_version = connect.protocol_version
                 return connect
             if packet_type not in CLIENT_TO_SERVER:
                 raise ProtocolError(f"a client may not send {PacketType(packet_type).name}", "MQTT5 2.1.2")
         elif packet_type == PacketType.CONNECT:
             raise ProtocolError("a server may not send CONNECT", "MQTT5 2.1.2")
-        return _DECODERS[packet_type](flags, view, pos, end, version)  # type: ignore[arg-type]
+        return _DECODERS[packet_type](flags, data, pos, end, version)  # type: ignore[arg-type]
 
 
 def decode_packet(data: Buffer, version: ProtocolVersion | None = None) -> Packet:

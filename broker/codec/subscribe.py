@@ -10,7 +10,7 @@ from broker.codec.properties import EMPTY_PROPERTIES, Properties
 from broker.codec.property_codec import decode_properties, encode_properties
 from broker.codec.reason_codes import ALLOWED_REASON_CODES, SUBACK_RETURN_CODES_V311, ProtocolVersion
 
-Buffer = bytes | memoryview
+Buffer = bytes
 V5 = ProtocolVersion.V5
 
 
