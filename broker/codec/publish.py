@@ -53,15 +53,20 @@ def decode_publish(flags: int, buf: Buffer, pos: int, end: int, version: Protoco
         pos += 2
     properties = EMPTY_PROPERTIES
     if version == 5:
-        if pos < end and buf[pos] == 0:
-            pos += 1
-        else:
-            properties, pos = decode_properties(buf, pos, end, PacketType.PUBLISH)
-        if not topic and properties.topic_alias is None:
-            raise ProtocolError("empty topic name without a topic alias", "MQTT5 3.3.2.3.4")
+        properties, pos = _decode_publish_properties(topic, buf, pos, end)
     elif not topic:
         raise ProtocolError("empty topic name", "MQTT-4.7.3-1", ReasonCode.TOPIC_NAME_INVALID)
     return Publish(topic, buf[pos:end], qos, flags & 1 == 1, flags & 8 == 8, packet_id, properties)
+
+
+def _decode_publish_properties(topic: str, buf: Buffer, pos: int, end: int) -> tuple[Properties, int]:
+    if pos < end and buf[pos] == 0:
+        properties, pos = EMPTY_PROPERTIES, pos + 1
+    else:
+        properties, pos = decode_properties(buf, pos, end, PacketType.PUBLISH)
+    if not topic and properties.topic_alias is None:
+        raise ProtocolError("empty topic name without a topic alias", "MQTT5 3.3.2.3.4")
+    return properties, pos
 
 
 def _topic_field(topic: str | bytes) -> bytes:

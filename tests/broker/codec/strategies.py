@@ -90,7 +90,9 @@ def _reason(version: ProtocolVersion, packet_type: int) -> st.SearchStrategy[int
 
 
 def connects(version: ProtocolVersion) -> st.SearchStrategy[Connect]:
-    wills = st.builds(Will, topic_names, small_binary, st.integers(0, 2), st.booleans(), _props(version, 0))
+    wills = st.builds(
+        Will, topic_names, small_binary, st.integers(0, 2), st.booleans(), _props(version, WILL_PROPERTIES)
+    )
     usernames = st.none() | texts
     passwords = st.none() | small_binary
     name = "MQIsdp" if version == ProtocolVersion.V31 else "MQTT"
@@ -145,23 +147,12 @@ def _acks(cls: type, version: ProtocolVersion) -> st.SearchStrategy[Packet]:
     return st.builds(cls, packet_ids, _reason(version, packet_type), _props(version, packet_type))
 
 
-@functools.cache
-def packets(version: ProtocolVersion) -> st.SearchStrategy[Packet]:
-    """Any packet type that exists in `version`, with valid contents."""
+def _subscription_packets(version: ProtocolVersion) -> list[st.SearchStrategy[Packet]]:
     suback_codes = sorted(
         ALLOWED_REASON_CODES[PacketType.SUBACK] if version == V5 else SUBACK_RETURN_CODES_V311
     )
     unsuback_codes = sorted(ALLOWED_REASON_CODES[PacketType.UNSUBACK])
-    choices = [
-        connects(version),
-        st.builds(
-            ConnAck,
-            st.booleans() if version != ProtocolVersion.V31 else st.just(False),
-            _reason(version, PacketType.CONNACK) if version == V5 else st.integers(0, 5),
-            _props(version, PacketType.CONNACK),
-        ),
-        publishes(version),
-        *(_acks(cls, version) for cls in (PubAck, PubRec, PubRel, PubComp)),
+    return [
         st.builds(
             Subscribe,
             packet_ids,
@@ -188,6 +179,23 @@ def packets(version: ProtocolVersion) -> st.SearchStrategy[Packet]:
             else st.just([]),
             _props(version, PacketType.UNSUBACK),
         ),
+    ]
+
+
+@functools.cache
+def packets(version: ProtocolVersion) -> st.SearchStrategy[Packet]:
+    """Any packet type that exists in `version`, with valid contents."""
+    choices = [
+        connects(version),
+        st.builds(
+            ConnAck,
+            st.booleans() if version != ProtocolVersion.V31 else st.just(False),
+            _reason(version, PacketType.CONNACK) if version == V5 else st.integers(0, 5),
+            _props(version, PacketType.CONNACK),
+        ),
+        publishes(version),
+        *(_acks(cls, version) for cls in (PubAck, PubRec, PubRel, PubComp)),
+        *_subscription_packets(version),
         st.just(PingReq()),
         st.just(PingResp()),
         st.builds(
@@ -197,6 +205,3 @@ def packets(version: ProtocolVersion) -> st.SearchStrategy[Packet]:
     if version == V5:
         choices.append(st.builds(Auth, _reason(version, PacketType.AUTH), _props(version, PacketType.AUTH)))
     return st.one_of(choices)
-
-
-__all__ = ["FUZZ_EXAMPLES", "WILL_PROPERTIES", "packets", "properties_for"]

@@ -112,10 +112,9 @@ def test_connack_properties_agree_with_paho() -> None:
 class ScriptedPeer:
     """The server side of one paho connection, driven step by step by the test through the codec."""
 
-    def __init__(self, connection: socket.socket, version: ProtocolVersion | None = None) -> None:
+    def __init__(self, connection: socket.socket) -> None:
         self.connection = connection
         self.decoder = StreamDecoder()
-        self.version = version
         self.pending: list[Packet] = []
 
     def receive(self, timeout: float = 5.0) -> Packet:
@@ -178,74 +177,82 @@ PROTOCOLS = [
 ]
 
 
+def connect_step(peer: ScriptedPeer, events: dict, protocol: paho.MQTTProtocolVersion, is_v5: bool) -> None:
+    """paho's CONNECT (will, credentials, will properties) decodes; our CONNACK is accepted."""
+    connect = peer.receive()
+    assert isinstance(connect, Connect)
+    assert (connect.client_id, connect.keep_alive) == (f"paho-{protocol.name}", 45)
+    assert (connect.username, connect.password) == ("agents", b"secret")
+    assert connect.will is not None
+    will = connect.will
+    assert (will.topic, will.payload, will.qos, will.retain) == ("perch/node/status", b"offline", 1, True)
+    if is_v5:
+        assert will.properties.will_delay_interval == 5
+    peer.send(ConnAck(False, 0, Properties(topic_alias_maximum=0) if is_v5 else Properties()))
+    assert events["connected"].wait(5)
+
+
+def subscribe_step(client: paho.Client, peer: ScriptedPeer, events: dict, is_v5: bool) -> None:
+    """paho's subscription options decode; our SUBACK is accepted."""
+    options = SubscribeOptions(qos=2, noLocal=True, retainHandling=1) if is_v5 else None
+    client.subscribe("perch/+/status", qos=2 if options is None else 0, options=options)
+    subscribe = peer.receive()
+    assert isinstance(subscribe, Subscribe)
+    expected = SubscriptionRequest("perch/+/status", 2, is_v5, False, 1 if is_v5 else 0)
+    assert subscribe.subscriptions == [expected]
+    peer.send(SubAck(subscribe.packet_id, [2]))
+    assert events["subscribed"].wait(5)
+
+
+def publish_step(client: paho.Client, peer: ScriptedPeer, is_v5: bool) -> None:
+    """paho's QoS 1 retained PUBLISH (with v5 properties) decodes; our PUBACK is accepted."""
+    properties = None
+    if is_v5:
+        properties = PahoProperties(PacketTypes.PUBLISH)
+        properties.UserProperty = ("unit", "°C")
+        properties.MessageExpiryInterval = 60
+    client.publish("perch/node/temp", b"21.4", qos=1, retain=True, properties=properties)
+    publish = peer.receive()
+    assert isinstance(publish, Publish)
+    assert (publish.topic, publish.payload, publish.qos, publish.retain) == (
+        "perch/node/temp",
+        b"21.4",
+        1,
+        True,
+    )
+    if is_v5:
+        assert publish.properties == Properties(message_expiry_interval=60, user_properties=[("unit", "°C")])
+    peer.send(PubAck(publish.packet_id))  # type: ignore[arg-type]
+
+
+def deliver_step(peer: ScriptedPeer, events: dict, version: ProtocolVersion) -> None:
+    """Our QoS 2 PUBLISH reaches paho's on_message after PUBREC / PUBREL / PUBCOMP."""
+    is_v5 = version == ProtocolVersion.V5
+    outgoing = Properties(content_type="text/plain", subscription_identifiers=[7]) if is_v5 else None
+    peer.connection.sendall(
+        encode_publish("perch/node/status", b"online", 2, False, False, 42, outgoing, version)
+    )
+    assert peer.receive() == PubRec(42)
+    peer.send(PubRel(42))
+    assert peer.receive() == PubComp(42)
+    deadline = time.monotonic() + 5
+    while not events["messages"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    message = events["messages"][0]
+    assert (message.topic, message.payload, message.qos) == ("perch/node/status", b"online", 2)
+    if is_v5:
+        assert message.properties.ContentType == "text/plain"
+        assert message.properties.SubscriptionIdentifier == [7]
+
+
 @pytest.mark.parametrize(("protocol", "version"), PROTOCOLS, ids=[v.name for _, v in PROTOCOLS])
 def test_paho_session_through_the_codec(protocol: paho.MQTTProtocolVersion, version: ProtocolVersion) -> None:
     is_v5 = version == ProtocolVersion.V5
     with paho_session(protocol, version) as (client, peer, events):
-        connect = peer.receive()
-        assert isinstance(connect, Connect)
-        assert (connect.protocol_version, connect.client_id, connect.keep_alive) == (
-            version,
-            f"paho-{protocol.name}",
-            45,
-        )
-        assert (connect.username, connect.password) == ("agents", b"secret")
-        assert connect.will is not None and (connect.will.topic, connect.will.payload) == (
-            "perch/node/status",
-            b"offline",
-        )
-        assert (connect.will.qos, connect.will.retain) == (1, True)
-        if is_v5:
-            assert connect.will.properties.will_delay_interval == 5
-        peer.send(ConnAck(False, 0, Properties(topic_alias_maximum=0) if is_v5 else Properties()))
-        assert events["connected"].wait(5)
-
-        options = SubscribeOptions(qos=2, noLocal=True, retainHandling=1) if is_v5 else None
-        client.subscribe("perch/+/status", qos=2 if options is None else 0, options=options)
-        subscribe = peer.receive()
-        assert isinstance(subscribe, Subscribe)
-        expected = SubscriptionRequest("perch/+/status", 2, is_v5, False, 1 if is_v5 else 0)
-        assert subscribe.subscriptions == [expected]
-        peer.send(SubAck(subscribe.packet_id, [2]))
-        assert events["subscribed"].wait(5)
-
-        publish_properties = None
-        if is_v5:
-            publish_properties = PahoProperties(PacketTypes.PUBLISH)
-            publish_properties.UserProperty = ("unit", "°C")
-            publish_properties.MessageExpiryInterval = 60
-        client.publish("perch/node/temp", b"21.4", qos=1, retain=True, properties=publish_properties)
-        publish = peer.receive()
-        assert isinstance(publish, Publish)
-        assert (publish.topic, publish.payload, publish.qos, publish.retain) == (
-            "perch/node/temp",
-            b"21.4",
-            1,
-            True,
-        )
-        if is_v5:
-            assert publish.properties == Properties(
-                message_expiry_interval=60, user_properties=[("unit", "°C")]
-            )
-        peer.send(PubAck(publish.packet_id))  # type: ignore[arg-type]
-
-        outgoing = Properties(content_type="text/plain", subscription_identifiers=[7]) if is_v5 else None
-        peer.connection.sendall(
-            encode_publish("perch/node/status", b"online", 2, False, False, 42, outgoing, version)
-        )
-        assert peer.receive() == PubRec(42)
-        peer.send(PubRel(42))
-        assert peer.receive() == PubComp(42)
-        deadline = time.monotonic() + 5
-        while not events["messages"] and time.monotonic() < deadline:
-            time.sleep(0.01)
-        message = events["messages"][0]
-        assert (message.topic, message.payload, message.qos) == ("perch/node/status", b"online", 2)
-        if is_v5:
-            assert (message.properties.ContentType, message.properties.SubscriptionIdentifier) == (
-                "text/plain",
-                [7],
-            )
-
+        connect_step(peer, events, protocol, is_v5)
+        assert peer.decoder.protocol_version == version
+        subscribe_step(client, peer, events, is_v5)
+        publish_step(client, peer, is_v5)
+        deliver_step(peer, events, version)
         client.disconnect()
         assert isinstance(peer.receive(), Disconnect)

@@ -43,35 +43,31 @@ def roundtrip(packet: Packet, version: ProtocolVersion) -> Packet:
     return decode_packet(data, version)
 
 
-def every_packet_type(version: ProtocolVersion) -> list[Packet]:
-    """One packet of each type, as full as the version allows."""
-    rich = (
-        Properties(reason_string="why", user_properties=[("k", "v"), ("k", "v2")]) if version == V5 else None
-    )
-    props = rich or Properties()
+def connects(version: ProtocolVersion) -> list[Packet]:
     will_props = (
         Properties(will_delay_interval=3, content_type="text/plain") if version == V5 else Properties()
     )
-    name = "MQIsdp" if version == V31 else "MQTT"
     connect_props = (
         Properties(session_expiry_interval=60, receive_maximum=10) if version == V5 else Properties()
     )
-    packets: list[Packet] = [
-        Connect(
-            name,
-            version,
-            False,
-            0,
-            "client-é",
-            Will("w/t", b"\x00gone", 2, True, will_props),
-            "user",
-            b"\xff",
-        ),
+    name = "MQIsdp" if version == V31 else "MQTT"
+    will = Will("w/t", b"\x00gone", 2, True, will_props)
+    return [
+        Connect(name, version, False, 0, "client-é", will, "user", b"\xff"),
         Connect(name, version, True, 65535, "", None, None, None, connect_props),
+    ]
+
+
+def every_packet_type(version: ProtocolVersion) -> list[Packet]:
+    """One packet of each type, as full as the version allows."""
+    is_v5 = version == V5
+    props = (
+        Properties(reason_string="why", user_properties=[("k", "v"), ("k", "v2")]) if is_v5 else Properties()
+    )
+    packets: list[Packet] = [
+        *connects(version),
         ConnAck(
-            version != V31,
-            0,
-            Properties(assigned_client_identifier="auto-1") if version == V5 else Properties(),
+            version != V31, 0, Properties(assigned_client_identifier="auto-1") if is_v5 else Properties()
         ),
         Publish(
             "a/b/c",
@@ -80,21 +76,21 @@ def every_packet_type(version: ProtocolVersion) -> list[Packet]:
             True,
             True,
             65535,
-            Properties(message_expiry_interval=9) if rich else props,
+            Properties(message_expiry_interval=9) if is_v5 else props,
         ),
-        PubAck(1, ReasonCode.NO_MATCHING_SUBSCRIBERS if rich else 0, props),
-        PubRec(2, ReasonCode.QUOTA_EXCEEDED if rich else 0, props),
-        PubRel(3, ReasonCode.PACKET_IDENTIFIER_NOT_FOUND if rich else 0, props),
+        PubAck(1, ReasonCode.NO_MATCHING_SUBSCRIBERS if is_v5 else 0, props),
+        PubRec(2, ReasonCode.QUOTA_EXCEEDED if is_v5 else 0, props),
+        PubRel(3, ReasonCode.PACKET_IDENTIFIER_NOT_FOUND if is_v5 else 0, props),
         PubComp(4, 0, props),
         Subscribe(5, [SubscriptionRequest("a/+", 1), SubscriptionRequest("$share/g/#", 2)]),
         SubAck(6, [0, 1, 2, 0x80]),
         Unsubscribe(7, ["a/+", "b"]),
-        UnsubAck(8, [0, 0x11] if rich else []),
+        UnsubAck(8, [0, 0x11] if is_v5 else []),
         PingReq(),
         PingResp(),
-        Disconnect(ReasonCode.DISCONNECT_WITH_WILL if rich else 0, props),
+        Disconnect(ReasonCode.DISCONNECT_WITH_WILL if is_v5 else 0, props),
     ]
-    if version == V5:
+    if is_v5:
         packets.append(Auth(ReasonCode.CONTINUE_AUTHENTICATION, Properties(authentication_method="SCRAM")))
     return packets
 

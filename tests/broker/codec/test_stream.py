@@ -134,3 +134,12 @@ def test_decode_packet_needs_exactly_one_packet() -> None:
         decode_packet(b"\xc0\x00\xc0\x00", V311)
     with pytest.raises(MalformedPacket):
         decode_packet(b"\x30\x05\x00", V311)
+
+
+def test_oversize_is_caught_when_the_header_arrives_in_pieces() -> None:
+    decoder = connected_decoder()
+    decoder.max_packet_size = 1024
+    assert decoder.feed(bytes.fromhex("30 ff")) == []
+    assert decoder.feed(bytes.fromhex("ff")) == []  # the length is not known yet
+    with pytest.raises(PacketTooLarge):
+        decoder.feed(bytes.fromhex("03"))  # 65,535 declared: refused before any of it arrives
