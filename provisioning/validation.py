@@ -76,3 +76,34 @@ def check_on_node(host: str, main_text: str, drop_ins: dict[str, str], shown_as:
             load_config(stage / "perch.yaml")
         except ConfigError as error:
             _raise_config_error(error, renames)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m provisioning.validation --drop-in FILE``: check one agents.d file (Ansible validate)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m provisioning.validation")
+    parser.add_argument("--drop-in", type=Path, required=True, metavar="FILE")
+    args = parser.parse_args(argv)
+    try:
+        _check_drop_in_text(args.drop_in)
+    except BadInputError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _check_drop_in_text(path: Path) -> None:
+    """Like check_drop_in_file, for a file of any name (Ansible validates a temporary copy)."""
+    with tempfile.TemporaryDirectory(prefix="perch-drop-in-") as folder:
+        copy = Path(folder) / "drop-in.yaml"
+        copy.write_bytes(path.read_bytes())
+        try:
+            check_drop_in_file(copy)
+        except BadInputError as error:
+            raise BadInputError(str(error).replace(str(copy), str(path))) from None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
