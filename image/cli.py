@@ -91,6 +91,9 @@ def _flash(args: argparse.Namespace) -> int:
     except ImageError as error:
         print(f"perch image flash: error: {error}", file=sys.stderr)
         return error.exit_code
+    except PermissionError as error:
+        print(f"perch image flash: error: {error} (writing to a disk needs sudo)", file=sys.stderr)
+        return 1
     except OSError as error:
         print(f"perch image flash: error: {error}", file=sys.stderr)
         return 1
