@@ -135,6 +135,27 @@ def test_dollar_topics_are_not_matched_by_leading_wildcards(paho, version):
     assert leaked == []
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+def test_client_published_dollar_topic_reaches_only_explicit_filters(paho, version):
+    """[MQTT-4.7.2-1] a client may publish to a `$`-topic other than `$SYS`; `#` and `+/...` do not match it,
+    a filter naming its first level does."""
+    root = unique_id("$interop")
+    wildcard = paho(version=version)
+    wildcard.subscribe("#", 1)
+    wildcard.subscribe("+/x", 1)
+    explicit = paho(version=version)
+    explicit.subscribe(f"{root}/#", 1)
+    paho(version=version).publish(f"{root}/x", b"dollar", qos=1)
+    assert explicit.receive(1)[0].topic == f"{root}/x"
+    time.sleep(0.3)
+    leaked = []
+    while not wildcard.messages.empty():
+        topic = wildcard.messages.get_nowait().topic
+        if topic.startswith("$"):
+            leaked.append(topic)
+    assert leaked == []
+
+
 def test_v5_no_local_drops_the_clients_own_messages(paho):
     """[MQTT-3.8.3-3] with No Local = 1 the server does not forward a client's own publications to it."""
     topic = unique_id("subs/nolocal")
