@@ -37,6 +37,14 @@ def _register_build(actions: argparse._SubParsersAction) -> None:
     build.add_argument(
         "--simulate", action="store_true", default=None, help="run the agents on emulated chips"
     )
+    build.add_argument("--user", help="login user to create (with --password-hash and/or --ssh-key)")
+    build.add_argument("--password-hash", help="the user's password hash (openssl passwd -6)")
+    build.add_argument(
+        "--ssh-key", action="append", type=Path, help="public key file to authorize (repeatable)"
+    )
+    build.add_argument("--wifi-ssid", help="Wi-Fi network name")
+    build.add_argument("--wifi-passphrase", help="Wi-Fi passphrase (WPA2)")
+    build.add_argument("--wifi-country", help="Wi-Fi country code, e.g. GB")
     build.set_defaults(handler=_build)
 
 
@@ -61,8 +69,18 @@ def _build(args: argparse.Namespace) -> int:
     from image.build import BuildRequest, build_image
     from image.errors import ImageError
 
-    overrides = {
+    overrides: dict = {
         key: getattr(args, key) for key in ("hostname", "timezone", "locale", "keyboard", "simulate")
+    }
+    overrides["user"] = {
+        "name": args.user,
+        "password_hash": args.password_hash,
+        "ssh_key_files": args.ssh_key,
+    }
+    overrides["wifi"] = {
+        "ssid": args.wifi_ssid,
+        "passphrase": args.wifi_passphrase,
+        "country": args.wifi_country,
     }
     request = BuildRequest(
         args.base, args.config, args.out, args.compress, args.arch, overrides, args.perch_wheel

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -215,20 +215,73 @@ OVERRIDE_CHECKS = {
 
 
 def apply_overrides(settings: ImageSettings, overrides: dict[str, Any]) -> ImageSettings:
-    """Flags replace settings from the file; each is checked like its YAML counterpart."""
+    """Flags replace settings from the file; each is checked like its YAML counterpart.
+
+    ``user`` and ``wifi`` are mappings of flag values (``name``, ``password_hash``, ``ssh_key_files``;
+    ``ssid``, ``passphrase``, ``country``) merged over the file's settings.
+    """
     changes: dict[str, Any] = {}
     for key, value in overrides.items():
         if value is None:
             continue
-        if key in OVERRIDE_CHECKS:
-            pattern, form = OVERRIDE_CHECKS[key]
-            if not pattern.match(value):
-                raise BadImageConfigError(f"--{key}: expected {form}, got {value!r}")
-        changes[key] = value
-    return _replace(settings, changes)
-
-
-def _replace(settings: ImageSettings, changes: dict[str, Any]) -> ImageSettings:
-    from dataclasses import replace
-
+        if key == "user":
+            changes["user"] = _user_override(settings.user, value)
+        elif key == "wifi":
+            changes["wifi"] = _wifi_override(settings.wifi, value)
+        else:
+            if key in OVERRIDE_CHECKS:
+                _check_flag(f"--{key}", value, *OVERRIDE_CHECKS[key])
+            changes[key] = value
     return replace(settings, **changes)
+
+
+def _check_flag(flag: str, value: str, pattern: re.Pattern[str], form: str) -> None:
+    if not pattern.match(value):
+        raise BadImageConfigError(f"{flag}: expected {form}, got {value!r}")
+
+
+def _read_public_keys(path: Path) -> list[str]:
+    try:
+        lines = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+    except OSError as error:
+        raise BadImageConfigError(f"--ssh-key {path}: cannot read it ({error.strerror})") from error
+    for line in lines:
+        _check_flag(f"--ssh-key {path}", line, SSH_KEY, "an OpenSSH public key file (.pub)")
+    return lines
+
+
+def _user_override(current: UserSettings | None, flags: dict[str, Any]) -> UserSettings | None:
+    base = current or UserSettings()
+    name, password_hash = flags.get("name"), flags.get("password_hash")
+    if name is None and password_hash is None and not flags.get("ssh_key_files"):
+        return current
+    if name is not None:
+        _check_flag("--user", name, USERNAME, "a Linux user name")
+    if password_hash is not None:
+        _check_flag("--password-hash", password_hash, PASSWORD_HASH, "a crypt hash (openssl passwd -6)")
+    keys = tuple(key for path in flags.get("ssh_key_files") or () for key in _read_public_keys(path))
+    merged = UserSettings(name or base.name, password_hash or base.password_hash, keys or base.ssh_keys)
+    if merged.password_hash is None and not merged.ssh_keys:
+        raise BadImageConfigError("--user: also give --password-hash or --ssh-key, or the user cannot log in")
+    return merged
+
+
+WIFI_FLAGS = {
+    "ssid": ("--wifi-ssid", re.compile(r"^.{1,32}$"), "1 to 32 characters"),
+    "passphrase": ("--wifi-passphrase", re.compile(r"^([ -~]{8,63}|[0-9a-fA-F]{64})$"), "8 to 63 characters"),
+    "country": ("--wifi-country", COUNTRY, "a two-letter code like GB"),
+}
+
+
+def _wifi_override(current: WifiSettings | None, flags: dict[str, Any]) -> WifiSettings | None:
+    given = {key: value for key, value in flags.items() if value is not None}
+    if not given:
+        return current
+    merged = (vars(current) if current else {}) | given
+    for key, (flag, pattern, form) in WIFI_FLAGS.items():
+        if key not in merged:
+            raise BadImageConfigError(
+                f"{flag} is needed too (Wi-Fi needs an SSID, a passphrase and a country)"
+            )
+        _check_flag(flag, merged[key], pattern, form)
+    return WifiSettings(merged["ssid"], merged["passphrase"], merged["country"])

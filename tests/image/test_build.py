@@ -229,3 +229,25 @@ def test_xz_download_is_read_like_the_plain_image(
     assert sha256(out) == sha256(built_bookworm.path)
     out.unlink()
     packed_base.unlink()
+
+
+def test_flags_set_what_the_config_leaves_out(tmp_path, prebuilt_perch_wheel) -> None:
+    config = tmp_path / "perch.yaml"
+    config.write_text("node: barn\nagents: []\n")
+    key_file = tmp_path / "id_ed25519.pub"
+    key_file.write_text(SSH_KEY + "\n")
+    out = tmp_path / "barn.img"
+    flags = ["--hostname", "barn-pi", "--user", "grace", "--ssh-key", str(key_file), "--wifi-ssid", "Barn",
+             "--wifi-passphrase", "hay-bales-42", "--wifi-country", "IE", "--simulate"]  # fmt: skip
+    flags += ["--perch-wheel", str(prebuilt_perch_wheel)]
+    result = run_build(make_tiny_base(tmp_path, "trixie"), config, out, *flags)
+    assert result.returncode == 0, result.stderr
+    built = BuiltImage(out, out, result)
+    user_data = yaml.safe_load(built.boot_file("user-data"))
+    assert user_data["hostname"] == "barn-pi" and user_data["users"][0]["ssh_authorized_keys"] == [SSH_KEY]
+    assert "passwd" not in user_data["users"][0] and user_data["ssh_pwauth"] is False
+    wlan = yaml.safe_load(built.boot_file("network-config"))["network"]["wifis"]["wlan0"]
+    assert (
+        wlan["access-points"] == {"Barn": {"password": "hay-bales-42"}} and wlan["regulatory-domain"] == "IE"
+    )
+    assert b"PERCH_AGENTS_ARGS=--simulate\n" in built.root_file("/etc/default/perch")

@@ -77,3 +77,35 @@ def test_errors_point_at_the_setting(tmp_path: Path, text: str, message: str) ->
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(BadImageConfigError, match="config file not found"):
         load_settings(tmp_path / "nope.yaml")
+
+
+def test_user_and_wifi_from_flags(tmp_path: Path) -> None:
+    key_file = tmp_path / "id_ed25519.pub"
+    key_file.write_text("ssh-ed25519 AAAAC3NzaFlag ada@laptop\n")
+    settings = load_settings(
+        write(tmp_path, "node: shed\nimage:\n  wifi: {ssid: Old, passphrase: '12345678', country: GB}\n"),
+        {
+            "user": {"name": "ada", "password_hash": None, "ssh_key_files": [key_file]},
+            "wifi": {"ssid": "New", "passphrase": None, "country": None},
+        },
+    )
+    assert settings.user.name == "ada" and settings.user.ssh_keys == ("ssh-ed25519 AAAAC3NzaFlag ada@laptop",)
+    assert (settings.wifi.ssid, settings.wifi.passphrase) == ("New", "12345678"), "flags merge over the file"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"user": {"name": "ada"}}, "--user: also give --password-hash or --ssh-key"),
+        ({"user": {"name": "Ada!", "password_hash": "$6$a$b"}}, "--user: expected a Linux user name"),
+        ({"user": {"ssh_key_files": ["/nonexistent.pub"]}}, "--ssh-key /nonexistent.pub: cannot read it"),
+        ({"wifi": {"ssid": "Home"}}, "--wifi-passphrase is needed too"),
+        (
+            {"wifi": {"ssid": "Home", "passphrase": "short", "country": "GB"}},
+            "--wifi-passphrase: expected 8 to 63",
+        ),
+    ],
+)
+def test_bad_flags_are_named(tmp_path: Path, overrides: dict, message: str) -> None:
+    with pytest.raises(BadImageConfigError, match=message.replace(".", r"\.").replace("!", "!")):
+        load_settings(write(tmp_path, "node: shed\n"), overrides)
