@@ -67,6 +67,10 @@ def subscribe_with(topic_filter: str, options: int) -> bytes:
     return raw.subscribe(1, [(topic_filter, options)])
 
 
+PUBLISH_QOS1_ID_0 = raw.publish("a", b"x", qos=1, packet_id=0)
+SUBSCRIBE_ID_0 = raw.subscribe(0, [("a", 1)])
+SUBSCRIBE_SUB_ID_0 = raw.subscribe(1, [("a", 1)], props=((raw.SUBSCRIPTION_ID, 0),))
+SUBSCRIBE_QOS_3_V311 = raw.subscribe(1, [("a", 3)], version=4)
 UNSUBSCRIBE_WITHOUT_FILTERS = raw.packet((raw.UNSUBSCRIBE << 4) | 0x02, b"\x00\x01\x00")
 
 
@@ -131,6 +135,12 @@ VIOLATIONS = [
     Violation(
         "auth-without-method", "4.12", always(raw.packet(raw.AUTH << 4, b"\x18\x00")), {PROTOCOL_ERROR}
     ),
+    Violation(
+        "publish-packet-id-0", "[MQTT-2.2.1-3]", always(PUBLISH_QOS1_ID_0), {MALFORMED, PROTOCOL_ERROR}
+    ),
+    Violation("subscribe-packet-id-0", "[MQTT-2.2.1-3]", always(SUBSCRIBE_ID_0), {MALFORMED, PROTOCOL_ERROR}),
+    Violation("subscription-id-0", "3.8.2.1.2", always(SUBSCRIBE_SUB_ID_0), {PROTOCOL_ERROR, MALFORMED}),
+    Violation("subscribe-qos-3-v311", "[MQTT-3.8.3-4]", always(SUBSCRIBE_QOS_3_V311), version=4),
 ]
 
 

@@ -83,6 +83,22 @@ def test_retained_message_replaced_by_newer_one(paho, version):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
+def test_retained_messages_match_wildcards_at_the_lower_qos(paho, version):
+    """3.1.1 [MQTT-3.3.1-6]: a new subscription gets every matching retained message, at the lower of the
+    stored and granted QoS [MQTT-3.3.5-1]; other subtrees and deeper levels are not included."""
+    root = unique_id("basics/retained-wild")
+    publisher = paho(version=version)
+    for leaf, qos in (("a", 0), ("b", 1), ("c", 2), ("d/deeper", 2)):
+        publisher.publish(f"{root}/{leaf}", leaf.encode(), qos=qos, retain=True)
+    publisher.publish(f"{root}-sibling/a", b"elsewhere", qos=1, retain=True)
+    subscriber = paho(version=version)
+    subscriber.subscribe(f"{root}/+", 1)
+    received = sorted((m.topic, m.qos, m.retain) for m in subscriber.receive(3))
+    assert received == [(f"{root}/a", 0, True), (f"{root}/b", 1, True), (f"{root}/c", 1, True)]
+    subscriber.receive_none(0.3)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
 def test_wildcard_filters_match_per_spec(paho, version):
     """[MQTT-4.7.1-2] '#' matches parent and children; [MQTT-4.7.1-3] '+' matches exactly one level."""
     root = unique_id("basics/wild")
