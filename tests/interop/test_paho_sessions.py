@@ -165,6 +165,30 @@ def test_v5_session_expiry_absent_means_session_ends_with_connection(paho):
     assert not again.session_present
 
 
+def test_v5_clean_start_with_expiry_starts_a_session_that_outlives_the_connection(paho):
+    """[MQTT-3.1.2-4] Clean Start = 1 discards any old session and starts a new one, which the Session Expiry
+    Interval (60 s) keeps after the close [MQTT-3.1.2-23]: the next Clean Start = 0 connect finds it."""
+    client_id, topic = unique_id("fresh-kept"), unique_id("sessions/fresh-kept")
+    first = paho(client_id, clean=True, connect_props=PERSISTENT)
+    assert not first.session_present
+    first.subscribe(topic, 1)
+    first.disconnect()
+    paho().publish(topic, b"kept for you", qos=1)
+    again = paho(client_id, clean=False, connect_props=PERSISTENT)
+    assert again.session_present
+    assert again.receive(1)[0].payload == b"kept for you"
+
+
+def test_v5_disconnect_can_end_the_session_with_expiry_zero(paho):
+    """3.14.2.2.2: DISCONNECT with Session Expiry Interval 0 ends a session CONNECT had set to last 60 s."""
+    client_id = unique_id("end-now")
+    first = paho(client_id, clean=False, connect_props=PERSISTENT)
+    first.subscribe(unique_id("sessions/end-now"), 1)
+    first.disconnect(SessionExpiryInterval=0)
+    again = paho(client_id, clean=False, connect_props=PERSISTENT)
+    assert not again.session_present
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_session_takeover_closes_the_old_connection(paho, version):
     """[MQTT-3.1.4-3] a second connection with the same client id disconnects the first; MQTT 5 sends it
