@@ -161,17 +161,21 @@ class Bridge:
         return self._local_ready.wait(timeout) and self._remote_ready.wait(timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Say ``0`` upstream, disconnect both sides, and keep what is still spooled for next time."""
+        """Say ``0`` upstream, disconnect both sides, and keep what is still spooled for next time.
+
+        The worker stops first, so every message it took is committed and acknowledged before
+        the local connection closes (anything later is redelivered by Perch's session).
+        """
+        if self._worker is not None:
+            self._events.put(_STOP)
+            self._worker.join(timeout)
+            self._worker = None
         if self.remote.is_connected():
             self.remote.publish(self.config.state_topic, b"0", qos=1, retain=True).wait_for_publish(2)
         self.remote.disconnect()
         self.local.disconnect()
         self.remote.loop_stop()
         self.local.loop_stop()
-        if self._worker is not None:
-            self._events.put(_STOP)
-            self._worker.join(timeout)
-            self._worker = None
         self._spool.commit()
         self.is_connected = False
 
@@ -188,16 +192,20 @@ class Bridge:
             local_acks: list[tuple[int, int]] = []
             for event in batch:
                 if event is _STOP:
-                    self._spool.commit()
+                    self._finish(local_acks)
                     return
                 try:
                     self._handle(event, local_acks)
                 except Exception:  # one bad event must not stop the bridge
                     log.exception("bridge %s: event %s failed", self.config.name, event[0])
-            self._spool.commit()  # one write + one sync for the whole batch, before any PUBACK
-            for mid, qos in local_acks:
-                self.local.ack(mid, qos)
+            self._finish(local_acks)
             self._hand_over()
+
+    def _finish(self, local_acks: list[tuple[int, int]]) -> None:
+        """One write + one sync for the whole batch, and only then the local PUBACKs."""
+        self._spool.commit()
+        for mid, qos in local_acks:
+            self.local.ack(mid, qos)
 
     def _handle(self, event: tuple, local_acks: list[tuple[int, int]]) -> None:
         kind = event[0]
