@@ -206,9 +206,16 @@ class Store:
         self._record(Op.MESSAGE_QUEUED, number, sequence, message_id, qos, retain, ids, packet_id)
         return sequence
 
-    def message_sent(self, client_id: str, sequence: int, packet_id: int) -> None:
-        """A queued message went out with ``packet_id``."""
-        self._record(Op.MESSAGE_SENT, self._number(client_id), sequence, packet_id)
+    def message_sent(self, client_id: str, sequence: int | None, packet_id: int) -> None:
+        """A queued message went out with ``packet_id``; ``sequence`` None means the oldest unsent."""
+        number = self._number(client_id)
+        sequence = self._oldest_unsent(number) if sequence is None else sequence
+        if sequence is not None:
+            self._record(Op.MESSAGE_SENT, number, sequence, packet_id)
+
+    def _oldest_unsent(self, number: int) -> int | None:
+        entries = self.state.sessions[number].entries
+        return next((sequence for sequence, e in entries.items() if e.packet_id is None), None)
 
     def message_released(self, client_id: str, packet_id: int) -> None:
         """QoS 2: PUBREC arrived and PUBREL went out; the message waits for PUBCOMP."""
@@ -218,9 +225,12 @@ class Store:
         """PUBACK (QoS 1) or PUBCOMP (QoS 2): the client has it; forget it."""
         self._record(Op.MESSAGE_ACKNOWLEDGED, self._number(client_id), packet_id)
 
-    def message_dropped(self, client_id: str, sequence: int) -> None:
-        """A queued message will not be sent (it expired, or the queue overflowed)."""
-        self._record(Op.MESSAGE_DROPPED, self._number(client_id), sequence)
+    def message_dropped(self, client_id: str, sequence: int | None = None) -> None:
+        """A queued message will not be sent (it expired); ``sequence`` None means the oldest unsent."""
+        number = self._number(client_id)
+        sequence = self._oldest_unsent(number) if sequence is None else sequence
+        if sequence is not None:
+            self._record(Op.MESSAGE_DROPPED, number, sequence)
 
     def incoming_received(self, client_id: str, packet_id: int) -> None:
         """QoS 2 from the client: PUBLISH routed, its id kept until PUBREL (exactly once)."""
