@@ -11,7 +11,7 @@ import shlex
 
 import yaml
 
-from image.settings import ImageSettings, UserSettings
+from image.settings import ImageSettings, UserSettings, WifiSettings
 from image.steps import PlaceFile, Plan
 
 USER_GROUPS = "users,adm,dialout,audio,netdev,video,plugdev,input,gpio,i2c,spi,render,sudo"
@@ -67,7 +67,8 @@ FIRSTRUN_HEAD = """#!/bin/bash
 set +e
 """
 FIRSTRUN_TAIL = """rm -f /boot/firmware/firstrun.sh /boot/firstrun.sh
-sed -i 's| systemd.run.*||g' /boot/firmware/cmdline.txt /boot/cmdline.txt 2>/dev/null
+sed -i -e 's| systemd.run=[^ ]*||' -e 's| systemd.run_success_action=[^ ]*||' \\
+    -e 's| systemd.unit=kernel-command-line.target||' /boot/firmware/cmdline.txt /boot/cmdline.txt 2>/dev/null
 exit 0
 """
 NM_CONNECTION = """[connection]
@@ -103,29 +104,47 @@ def _firstrun_script(settings: ImageSettings, instance_id: str) -> bytes:
         f"echo {quote(f'{settings.locale} UTF-8')} > /etc/locale.gen && locale-gen",
         f"update-locale LANG={quote(settings.locale)}",
     ]
-    if settings.user is not None and settings.user.ssh_keys:
-        name = quote(settings.user.name)
-        keys = quote("\n".join(settings.user.ssh_keys) + "\n")
+    if settings.user is not None:
+        lines += _firstrun_user_lines(settings.user)
+    if settings.wifi is not None:
+        lines += _firstrun_wifi_lines(settings.wifi, instance_id)
+    return (FIRSTRUN_HEAD + "\n".join(lines) + "\n" + FIRSTRUN_TAIL).encode()
+
+
+def _firstrun_user_lines(user: UserSettings) -> list[str]:
+    """Create (rename) the user with Raspberry Pi OS's own tool, then install its SSH keys."""
+    name = shlex.quote(user.name)
+    lines = [
+        "if [ -x /usr/lib/userconf-pi/userconf ]; then",
+        f"    /usr/lib/userconf-pi/userconf {name} {shlex.quote(user.password_hash or '!')}",
+        "    rm -f /boot/firmware/userconf.txt /boot/userconf.txt",
+        "fi",
+    ]
+    if user.ssh_keys:
+        keys = shlex.quote("\n".join(user.ssh_keys) + "\n")
         lines += [
-            f'home=$(getent passwd {name} | cut -d: -f6); [ -n "$home" ] || home=/home/{settings.user.name}',
+            f'home=$(getent passwd {name} | cut -d: -f6); [ -n "$home" ] || home=/home/{user.name}',
             'install -d -m 700 "$home/.ssh"',
             f'printf %s {keys} > "$home/.ssh/authorized_keys"',
             f'chmod 600 "$home/.ssh/authorized_keys"; chown -R {name}: "$home/.ssh"',
             "systemctl enable ssh",
         ]
-    if settings.wifi is not None:
-        connection = NM_CONNECTION.format(
-            uuid=_uuid_from(instance_id), ssid=settings.wifi.ssid, passphrase=settings.wifi.passphrase
-        )
-        path = "/etc/NetworkManager/system-connections/perch-wifi.nmconnection"
-        lines += [
-            f"printf %s {quote(connection)} > {path}",
-            f"chmod 600 {path}",
-            "rfkill unblock wifi",
-            'for state in /var/lib/systemd/rfkill/*:wlan; do [ -e "$state" ] && echo 0 > "$state"; done',
-            f"raspi-config nonint do_wifi_country {quote(settings.wifi.country)}",
-        ]
-    return (FIRSTRUN_HEAD + "\n".join(lines) + "\n" + FIRSTRUN_TAIL).encode()
+    return lines
+
+
+def _firstrun_wifi_lines(wifi: WifiSettings, instance_id: str) -> list[str]:
+    """A NetworkManager profile (Bookworm's network stack), the regulatory country, radio unblocked."""
+    connection = NM_CONNECTION.format(
+        uuid=_uuid_from(instance_id), ssid=wifi.ssid, passphrase=wifi.passphrase
+    )
+    path = "/etc/NetworkManager/system-connections/perch-wifi.nmconnection"
+    return [
+        f"printf %s {shlex.quote(connection)} > {path}",
+        f"chmod 600 {path}",
+        "rfkill unblock wifi",
+        'for state in /var/lib/systemd/rfkill/*:wlan; do [ -e "$state" ] && echo 0 > "$state"; done',
+        f"raspi-config nonint do_wifi_country {shlex.quote(wifi.country)}",
+    ]
 
 
 def _uuid_from(instance_id: str) -> str:

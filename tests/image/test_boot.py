@@ -19,8 +19,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from tests.image.base_images import make_base_image
-from tests.image.conftest import _tool, run_build
+from tests.image.base_images import BOOT_START, DISK_ID, make_base_image
+from tests.image.conftest import SSH_KEY, _tool, run_build
 from tests.support.debian_root import cached_debian_root
 from tests.support.nspawn import Container, booted_container
 from tests.support.tools import require_root, require_tool
@@ -39,6 +39,9 @@ broker:
 mqtt: {{host: localhost, port: 1883, username: agents, password_file: /etc/perch/agents.secret}}
 image:
   simulate: true
+  user: {{name: ada, ssh_keys: ["{SSH_KEY}"]}}
+  wifi: {{ssid: Barn, passphrase: hay-bales-42, country: IE}}
+  timezone: Europe/Dublin
 agents:
   - name: climate
     type: bme280
@@ -111,6 +114,32 @@ def _assert_first_boot_ran(container: Container, root: Path) -> None:
     assert (root / "etc/perch/tls/server.key").stat().st_mode & 0o777 == 0o640
 
 
+def _boot_file(image: Path, name: str) -> str:
+    spec = f"{image}@@{BOOT_START * 512}"
+    return subprocess.run(
+        [_tool("mtype"), "-i", spec, f"::{name}"], capture_output=True, check=True
+    ).stdout.decode()
+
+
+def _assert_bookworm_firstrun_applies_settings(container: Container, root: Path, image: Path) -> None:
+    """Run the image's firstrun.sh the way Raspberry Pi OS Bookworm would (systemd.run=), minus the Pi
+    tools this Debian lacks (userconf-pi, raspi-config, NetworkManager): the user is made beforehand."""
+    boot = root / "boot/firmware"
+    boot.mkdir(parents=True, exist_ok=True)
+    (boot / "firstrun.sh").write_text(_boot_file(image, "firstrun.sh"))
+    (boot / "cmdline.txt").write_text(_boot_file(image, "cmdline.txt"))
+    container.run("useradd", "--create-home", "ada")
+    container.run("bash", "/boot/firmware/firstrun.sh")
+    assert (root / "etc/hostname").read_text() == f"{NODE}\n"
+    assert container.run("readlink", "/etc/localtime").stdout.strip() == "/usr/share/zoneinfo/Europe/Dublin"
+    keys = root / "home/ada/.ssh/authorized_keys"
+    assert keys.read_text() == SSH_KEY + "\n" and keys.stat().st_mode & 0o777 == 0o600
+    cmdline = (boot / "cmdline.txt").read_text().split()
+    assert not [word for word in cmdline if word.startswith("systemd.")], cmdline
+    assert f"root=PARTUUID={DISK_ID}-02" in cmdline and "cfg80211.ieee80211_regdom=IE" in cmdline
+    assert not (boot / "firstrun.sh").exists(), "firstrun.sh removes itself"
+
+
 def test_built_image_boots_into_a_publishing_perch_node(tmp_path: Path, prebuilt_perch_wheel: Path) -> None:
     require_root()
     require_tool("mount", "mount")
@@ -135,3 +164,4 @@ def test_built_image_boots_into_a_publishing_perch_node(tmp_path: Path, prebuilt
         topic, payload = _first_reading(container.address, password)
         assert -40 < float(payload) < 110_000, (topic, payload)  # °C, %, hPa or Pa: a plausible reading
         assert container.unit_state("perch-agents.service") == "active", topic
+        _assert_bookworm_firstrun_applies_settings(container, root, tmp_path / "perch.img")
