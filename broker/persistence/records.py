@@ -33,6 +33,7 @@ class Op(IntEnum):
     SNAPSHOT_END = 17
     MESSAGE_DROPPED = 18
     SESSION_RESUMED = 19
+    TOPIC_DEFINED = 20
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,9 +48,17 @@ class _Session:
     next_sequence: int = 1
 
 
-def message_fields(message: StoredMessage) -> list:
+def message_fields(message: StoredMessage, topic: str | int | None = None) -> list:
+    """A message's fields; ``topic`` may be the id of a topic defined earlier in the journal."""
     props = None if message.properties is None else message.properties.as_fields()
-    return [message.topic, message.payload, message.qos, message.retain, message.expires_at, props]
+    return [
+        message.topic if topic is None else topic,
+        message.payload,
+        message.qos,
+        message.retain,
+        message.expires_at,
+        props,
+    ]
 
 
 def will_fields(will: StoredWill) -> list:
@@ -67,6 +75,8 @@ class LiveState:
         self.messages: dict[int, StoredMessage] = {}
         self.references: dict[int, int] = {}
         self.retained: dict[str, int] = {}
+        self.topics: dict[int, str] = {}  # journal-local topic ids (a sensor repeats its topic)
+        self.topic_ids: dict[str, int] = {}
         self.next_session_number = 1
         self.next_message_id = 1
         self._handlers: dict[int, Callable[..., None]] = {
@@ -76,6 +86,7 @@ class LiveState:
             Op.SESSION_DETACHED: self._session_detached,
             Op.SUBSCRIPTION_ADDED: self._subscription_added,
             Op.SUBSCRIPTION_REMOVED: self._subscription_removed,
+            Op.TOPIC_DEFINED: self._topic_defined,
             Op.MESSAGE_STORED: self._message_stored,
             Op.MESSAGE_QUEUED: self._message_queued,
             Op.MESSAGE_SENT: self._message_sent,
@@ -162,6 +173,15 @@ class LiveState:
 
     # ---- messages -------------------------------------------------------------------------
 
+    def _topic_defined(self, topic_id: int, topic: str) -> None:
+        self.topics[topic_id] = topic
+        self.topic_ids[topic] = topic_id
+
+    def forget_topics(self) -> None:
+        """Topic ids live for one journal: a new journal (after compaction) defines its own."""
+        self.topics.clear()
+        self.topic_ids.clear()
+
     def _message_stored(
         self,
         message_id: int,
@@ -173,6 +193,8 @@ class LiveState:
         props: list | None,
     ) -> None:
         properties = StoredProperties.from_fields(props)
+        if not isinstance(topic, str):
+            topic = self.topics[topic]
         self.messages[message_id] = StoredMessage(topic, payload, qos, retain, expires_at, properties)
         self.references.setdefault(message_id, 0)
         self.next_message_id = max(self.next_message_id, message_id + 1)
