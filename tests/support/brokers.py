@@ -122,7 +122,8 @@ def mosquitto_broker(extra_config: str = "", websockets: bool = False) -> Iterat
         process = subprocess.Popen([executable, "-c", str(config)], stdout=subprocess.DEVNULL)
         broker = RunningBroker(process=process, ports=ports)
         try:
-            wait_for_port("127.0.0.1", port)
+            for listener_port in ports.values():
+                wait_for_port("127.0.0.1", listener_port)
             yield broker
         finally:
             broker.stop()
