@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from broker.bridge import Bridge, BridgeConfig
+from broker.tls.certs import create_node_certificates
 from tests.broker.bridge.conftest import Upstream, wait_until
-from tests.support.brokers import perch_broker
+from tests.support.brokers import free_port, perch_broker, wait_for_port
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.interop
@@ -172,5 +173,32 @@ def test_spooled_messages_survive_a_bridge_restart(tmp_path: Path, perch_port: i
             assert wait_until(lambda: len(remote.payloads()) >= 50)
             assert wait_until(lambda: restarted.spooled == 0)
         assert remote.payloads() == [b"%d" % n for n in range(50)]
+    finally:
+        upstream.stop()
+
+
+def test_tls_to_upstream_with_the_node_ca(tmp_path: Path, perch_port: int, collectors) -> None:
+    certs = create_node_certificates("upstream", tmp_path / "tls", addresses=["127.0.0.1"])
+    stranger = create_node_certificates("stranger", tmp_path / "other", addresses=["127.0.0.1"])
+    tls_port = free_port()
+    extra = (
+        f"user root\nallow_anonymous true\nlistener {tls_port} 127.0.0.1\nallow_anonymous true\n"
+        f"cafile {certs.ca_certificate}\ncertfile {certs.server_certificate}\nkeyfile {certs.server_key}\n"
+    )
+    upstream = Upstream(tmp_path, extra)
+    upstream.start()
+    wait_for_port("127.0.0.1", tls_port)
+    rule = {"pattern": "tls/#", "direction": "out", "qos": 1}
+    try:
+        remote = collectors(upstream.port, "tls/#")
+        local = collectors(perch_port)
+        config = _config(tls_port, [rule], tls={"ca_certs": str(certs.ca_certificate)})
+        with running(config, perch_port, tmp_path / "state"):
+            local.publish("tls/reading", b"7")
+            assert wait_until(lambda: remote.received)
+        assert remote.received == [("tls/reading", b"7", False)]
+        untrusted = _config(tls_port, [rule], tls={"ca_certs": str(stranger.ca_certificate)})
+        with running(untrusted, perch_port, tmp_path / "other-state", ready=False) as bridge:
+            assert not bridge.wait_ready(1.5)  # a server its CA did not sign is refused
     finally:
         upstream.stop()
