@@ -158,6 +158,12 @@ class Spool:
         finally:
             os.close(fd)
         os.replace(temporary, self.path)
+        if self.durable:
+            folder = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(folder)  # the rename itself must survive a power cut
+            finally:
+                os.close(folder)
         self._file_bytes = len(data)
         self._pending = bytearray()
 
