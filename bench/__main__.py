@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     if rounds < 1:
         print("python -m bench: --rounds must be at least 1", file=sys.stderr)
         return 2
+    if args.perch_source:
+        os.environ["PERCH_BENCH_SOURCE"] = str(args.perch_source.resolve())
     sizes = QUICK if args.quick else FULL
     results = runner.run(names, sizes, rounds, only)
     command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])

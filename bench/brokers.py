@@ -7,6 +7,7 @@ Perch's; ``ensure_amqtt()`` creates it on first use with pip.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import select
 import shutil
@@ -69,12 +70,18 @@ def wait_for_port(process: subprocess.Popen, port: int, timeout: float = START_T
     raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
 
 
+def perch_source() -> Path:
+    """The checkout whose broker is measured: PERCH_BENCH_SOURCE (e.g. a `git archive` of a commit, so a
+    half-edited working tree does not decide the numbers) or this repository."""
+    return Path(os.environ.get("PERCH_BENCH_SOURCE") or REPO_ROOT)
+
+
 def _start_perch(folder: Path) -> Broker:
     command = [sys.executable, "-m", "perch", "broker", "--bind", "127.0.0.1", "--port", "0"]
     log = folder / "perch.log"  # one INFO line per connection: kept out of the terminal, read on failure
     with log.open("w") as log_file:
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=log_file, text=True, bufsize=1
+            command, cwd=perch_source(), stdout=subprocess.PIPE, stderr=log_file, text=True, bufsize=1
         )
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline and process.poll() is None:

@@ -1,0 +1,171 @@
+"""The appliance's footprint: Perch's broker plus 10 simulated agents reading every second.
+
+    python -m bench.footprint [--seconds 60]
+
+Starts ``perch broker`` and ``perch agents --simulate`` as the Pi would run them, waits until the
+first reading is delivered (start-up time), then samples both processes for --seconds: total RSS,
+CPU as a share of one core, and bytes written to storage (``write_bytes`` of /proc/PID/io, i.e. what
+reaches the SD card), scaled to one hour.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import packets
+from bench.brokers import LISTENING, perch_source
+from bench.client import BenchClient, process_cpu_seconds, rss_bytes
+
+AGENTS = """\
+agents:
+  - {name: climate, type: bme280, address: 0x76, interval: 1s}
+  - {name: shed, type: bmp280, address: 0x77, interval: 1s}
+  - {name: greenhouse, type: sht3x, address: 0x44, interval: 1s}
+  - {name: porch, type: sht3x, address: 0x45, interval: 1s}
+  - {name: daylight, type: bh1750, address: 0x23, interval: 1s}
+  - {name: shade, type: bh1750, address: 0x5c, interval: 1s}
+  - {name: power, type: ina219, address: 0x40, interval: 1s}
+  - {name: water, type: ds18b20, interval: 1s}
+  - {name: rain, type: counter, pin: GPIO22, interval: 1s}
+  - {name: pi, type: system, interval: 1s}
+"""
+START_TIMEOUT = 60.0
+LIMIT = 60 * 2**20
+
+
+@dataclass
+class Footprint:
+    rss_bytes: int
+    cpu_share: float  # of one core
+    startup_seconds: float
+    bytes_written_per_hour: float
+    written_by_agents_per_hour: float
+    readings: int
+    seconds: float
+
+
+def appliance_config(folder: Path, port: int) -> Path:
+    path = folder / "perch.yaml"
+    path.write_text(
+        f"node: bench\ntopic_prefix: perch\nsimulate: true\nstate_dir: {folder / 'state'}\n"
+        f"mqtt: {{host: 127.0.0.1, port: {port}}}\n" + AGENTS
+    )
+    return path
+
+
+def _start_broker(folder: Path) -> tuple[subprocess.Popen, int]:
+    command = [sys.executable, "-m", "perch", "broker", "--bind", "127.0.0.1", "--port", "0"]
+    log = (folder / "broker.log").open("w")
+    process = subprocess.Popen(command, cwd=perch_source(), stdout=subprocess.PIPE, stderr=log, text=True)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline and process.poll() is None:
+        match = LISTENING.match(process.stdout.readline())
+        if match:
+            return process, int(match.group(2))
+    process.kill()
+    raise RuntimeError(f"broker did not start; see {folder / 'broker.log'}")
+
+
+def _wait_for_reading(client: BenchClient, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        with contextlib.suppress(TimeoutError):
+            client.expect(packets.PUBLISH, timeout=max(0.01, deadline - time.monotonic()))
+            return
+    raise RuntimeError("no reading from the agents before the deadline")
+
+
+def _write_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/io") as io:
+        return next(int(line.split()[1]) for line in io if line.startswith("write_bytes:"))
+
+
+def measure(seconds: float, folder: Path) -> Footprint:
+    began = time.monotonic()
+    broker, port = _start_broker(folder)
+    agents = None
+    try:
+        config = appliance_config(folder, port)
+        command = [sys.executable, "-m", "perch", "agents", "--simulate", "--config", str(config)]
+        with (folder / "agents.log").open("w") as log:
+            agents = subprocess.Popen(command, cwd=perch_source(), stdout=log, stderr=log)
+        watcher = BenchClient("127.0.0.1", port, "bench-footprint")
+        watcher.subscribe("perch/bench/+/+")
+        _wait_for_reading(watcher, began + START_TIMEOUT)
+        startup = time.monotonic() - began
+        return _sample([broker.pid, agents.pid], watcher, seconds, startup)
+    finally:
+        for process in (agents, broker):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
+
+
+def _sample(pids: list[int], watcher: BenchClient, seconds: float, startup: float) -> Footprint:
+    cpu_before = sum(process_cpu_seconds(pid) for pid in pids)
+    written_before = sum(_write_bytes(pid) for pid in pids)
+    agents_written_before = _write_bytes(pids[1])
+    started = time.monotonic()
+    readings, peak_rss = 0, 0
+    while (elapsed := time.monotonic() - started) < seconds:
+        with contextlib.suppress(TimeoutError):
+            watcher.expect(packets.PUBLISH, timeout=min(1.0, max(0.01, seconds - elapsed)))
+            readings += 1
+        peak_rss = max(peak_rss, sum(rss_bytes(pid) for pid in pids))
+    elapsed = time.monotonic() - started
+    cpu = sum(process_cpu_seconds(pid) for pid in pids) - cpu_before
+    written = sum(_write_bytes(pid) for pid in pids) - written_before
+    by_agents = _write_bytes(pids[1]) - agents_written_before
+    watcher.close()
+    hourly = 3600 / elapsed
+    return Footprint(
+        peak_rss, cpu / elapsed, startup, written * hourly, by_agents * hourly, readings, elapsed
+    )
+
+
+def render(result: Footprint) -> str:
+    rows = [
+        (
+            "total RSS, broker + agents (peak)",
+            f"{result.rss_bytes / 2**20:.1f} MB",
+            "≤ 60 MB",
+            result.rss_bytes <= LIMIT,
+        ),
+        ("CPU, share of one core", f"{result.cpu_share * 100:.2f} %", "≤ 3 %", result.cpu_share <= 0.03),
+        ("start-up to first reading delivered", f"{result.startup_seconds:.2f} s", "", None),
+        ("bytes written to storage per hour", f"{result.bytes_written_per_hour / 2**20:.2f} MB", "", None),
+        ("of which by the agents", f"{result.written_by_agents_per_hour / 2**20:.2f} MB", "", None),
+        ("readings delivered per second", f"{result.readings / result.seconds:.1f}", "", None),
+    ]
+    lines = ["| measure | value | target | verdict |", "| --- | --- | --- | --- |"]
+    for label, value, target, met in rows:
+        verdict = "" if met is None else ("met" if met else "NOT met")
+        lines.append(f"| {label} | {value} | {target} | {verdict} |")
+    return "\n".join(lines) + f"\n\n10 simulated agents at 1 s, sampled for {result.seconds:.0f} s.\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.footprint", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long to sample (default 60)")
+    args = parser.parse_args(argv)
+    if args.seconds <= 0:
+        print("python -m bench.footprint: --seconds must be positive", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="perch-footprint-", dir=Path.home()) as folder:
+        result = measure(args.seconds, Path(folder))
+    print(render(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
