@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import sys
 import time
@@ -35,9 +36,13 @@ def raise_open_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def run_once(broker_name: str, scenario: Scenario, sizes: Sizes) -> dict[str, float]:
-    """One scenario on a freshly started broker; adds the broker's own CPU use (share of one core)."""
-    with brokers.running(broker_name) as broker:
+def run_once(
+    broker_name: str, scenario: Scenario, sizes: Sizes, shared: brokers.Broker | None = None
+) -> dict[str, float]:
+    """One scenario on a freshly started broker (or on `shared`, already running); adds the broker's
+    own CPU use (share of one core)."""
+    context = contextlib.nullcontext(shared) if shared else brokers.running(broker_name)
+    with context as broker:
         cpu_before, wall_before = process_cpu_seconds(broker.pid), time.monotonic()
         values = dict(scenario.run(broker, sizes))
         elapsed = time.monotonic() - wall_before
@@ -48,29 +53,38 @@ def run_once(broker_name: str, scenario: Scenario, sizes: Sizes) -> dict[str, fl
 
 
 def run(
-    broker_names: list[str], sizes: Sizes, rounds: int, only: set[str] | None = None, log=print
+    broker_names: list[str],
+    sizes: Sizes,
+    rounds: int,
+    only: set[str] | None = None,
+    log=print,
+    fresh: bool = True,
 ) -> Results:
-    """Alternate the brokers within each scenario and rotate their order every round."""
+    """Alternate the brokers within each scenario and rotate their order every round. fresh=False runs
+    every scenario of a round on one broker process per broker (the smoke test's quick mode)."""
     raise_open_file_limit()
     results = Results(list(broker_names), sizes, rounds)
     began = time.monotonic()
     for round_number in range(rounds):
         shift = round_number % len(broker_names)
         order = broker_names[shift:] + broker_names[:shift]
-        for scenario in SCENARIOS:
-            if only and scenario.name not in only:
-                continue
-            for name in order:
-                if scenario.name in results.failures[name]:
+        with contextlib.ExitStack() as stack:
+            shared = {} if fresh else {name: stack.enter_context(brokers.running(name)) for name in order}
+            for scenario in SCENARIOS:
+                if only and scenario.name not in only:
                     continue
-                _run_and_record(results, name, scenario, round_number, log)
+                for name in order:
+                    if scenario.name not in results.failures[name]:
+                        _run_and_record(results, name, scenario, round_number, log, shared.get(name))
     results.seconds = time.monotonic() - began
     return results
 
 
-def _run_and_record(results: Results, name: str, scenario: Scenario, round_number: int, log) -> None:
+def _run_and_record(
+    results: Results, name: str, scenario: Scenario, round_number: int, log, shared: brokers.Broker | None
+) -> None:
     try:
-        values = run_once(name, scenario, results.sizes)
+        values = run_once(name, scenario, results.sizes, shared)
     except brokers.BrokerUnavailable as error:
         for other in SCENARIOS:
             results.failures[name][other.name] = str(error)
