@@ -34,6 +34,7 @@ class TlsConfig:
     keyfile: str = ""
     cafile: str | None = None
     require_certificate: bool = False
+    use_identity_as_username: bool = False
 
 
 @dataclass
@@ -42,6 +43,7 @@ class ListenerConfig:
     bind: str = "127.0.0.1"
     websockets: bool = False
     tls: TlsConfig | None = None
+    allow_anonymous: bool | None = None  # None: the global allow_anonymous
 
     @property
     def scheme(self) -> str:
@@ -62,7 +64,7 @@ class BrokerConfig:
     topic_alias_maximum: int = 10
     connect_timeout: float = 10.0
     sys_interval: float = 10.0
-    allow_anonymous: bool = True
+    allow_anonymous: bool = True  # from YAML: false once `listeners` is given (server/security.py)
     password_file: str | None = None
     acl_file: str | None = None
     persistence: dict | None = None
@@ -71,7 +73,9 @@ class BrokerConfig:
     @classmethod
     def from_mapping(cls, data: dict | None, source: str = "<config>") -> BrokerConfig:
         """Build from the ``broker:`` mapping, raising ConfigError naming the path on any problem."""
-        config = _build(cls, data or {}, "broker")
+        from broker.server.security import secure_defaults
+
+        config = _build(cls, secure_defaults(data or {}), "broker")
         config.validate()
         return config
 
@@ -92,6 +96,9 @@ class BrokerConfig:
             _check_range(f"{path}.port", listener.port, 0, 65535)
             if listener.tls is not None and not (listener.tls.certfile and listener.tls.keyfile):
                 raise ConfigError(f"{path}.tls", "expected both certfile and keyfile")
+        from broker.server.security import validate_security
+
+        validate_security(self)
 
     def protocol_limits(self) -> ProtocolLimits:
         return ProtocolLimits(

@@ -59,6 +59,7 @@ class Connection:
         "clock",
         "close_reason",
         "decoder",
+        "gatekeeper",
         "incoming_aliases",
         "is_closing",
         "is_congested",
@@ -107,6 +108,7 @@ class Connection:
         self.outgoing_aliases: dict[str, int] = {}
         self.is_congested = False
         self._receiving = False
+        self.gatekeeper = None  # this listener's gatekeeper (broker/server/security.py); None: the broker's
 
     # ---- input --------------------------------------------------------------------------------
 

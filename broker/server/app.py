@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from broker.config import BrokerConfig, ListenerConfig
+from broker.config import BrokerConfig
 from broker.core.broker import Broker
-from broker.server.access import gatekeeper_for
+from broker.server.security import ServerSecurity
 from broker.server.sys_topics import SysPublisher
 from broker.server.transports import MqttTransport, WebSocketTransport
 
@@ -38,7 +38,7 @@ class BrokerServer:
 
     def __post_init__(self) -> None:
         self.broker = Broker(self.config.queue_limits(), self.config.max_retained_messages)
-        self.broker.gatekeeper = gatekeeper_for(self.config)
+        self.security = ServerSecurity(self.config)  # per-listener gatekeepers, TLS; reload() on SIGHUP
         self.limits = self.config.protocol_limits()
         self.transports: set[MqttTransport] = set()
         self.listening: list[tuple[str, str, int]] = []
@@ -50,14 +50,15 @@ class BrokerServer:
     async def start(self) -> None:
         """Open every listener; raises ListenError naming the one that failed."""
         loop = asyncio.get_running_loop()
-        for listener in self.config.listeners:
+        contexts = self.security.contexts()
+        for index, listener in enumerate(self.config.listeners):
             factory = WebSocketTransport if listener.websockets else MqttTransport
             try:
                 server = await loop.create_server(
-                    lambda factory=factory: factory(self),
+                    lambda factory=factory, index=index: factory(self, index),
                     listener.bind,
                     listener.port,
-                    ssl=_ssl_context(listener),
+                    ssl=contexts[index],
                     reuse_address=True,
                 )
             except (OSError, ssl.SSLError) as error:
@@ -99,18 +100,6 @@ class BrokerServer:
         self._servers.clear()
 
 
-def _ssl_context(listener: ListenerConfig) -> ssl.SSLContext | None:
-    if listener.tls is None:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(listener.tls.certfile, listener.tls.keyfile)
-    if listener.tls.cafile:
-        context.load_verify_locations(listener.tls.cafile)
-    if listener.tls.require_certificate:
-        context.verify_mode = ssl.CERT_REQUIRED
-    return context
-
-
 def install_uvloop() -> bool:
     """Use uvloop when it is installed (optional, never a dependency)."""
     try:
@@ -132,6 +121,8 @@ async def serve(config: BrokerConfig, on_listening: Callable[[BrokerServer], Non
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal_number, stop.set)
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGHUP, server.security.reload)
     try:
         await stop.wait()
     finally:

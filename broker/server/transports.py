@@ -16,6 +16,7 @@ from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
 from broker.protocol.connection import Connection
+from broker.server.security import BUSY_GRACE_CONNECTIONS
 
 if TYPE_CHECKING:
     from broker.server.app import BrokerServer
@@ -31,8 +32,9 @@ class MqttTransport(asyncio.Protocol):
 
     scheme = "mqtt"
 
-    def __init__(self, server: BrokerServer) -> None:
+    def __init__(self, server: BrokerServer, listener_index: int = 0) -> None:
         self.server = server
+        self.listener_index = listener_index
         self.transport: asyncio.Transport | None = None
         self.connection: Connection | None = None
         self._flush_scheduled = False
@@ -45,13 +47,17 @@ class MqttTransport(asyncio.Protocol):
         transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)  # type: ignore[attr-defined]
         peer = transport.get_extra_info("peername")
         peer_text = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        if len(self.server.transports) >= self.server.config.max_connections:
+        open_count, limit = len(self.server.transports), self.server.config.max_connections
+        busy = open_count >= limit
+        if open_count >= limit + BUSY_GRACE_CONNECTIONS:
             log.warning("refusing a connection from %s: max_connections reached", peer_text)
             transport.abort()
             return
         self.connection = Connection(
             self.server.broker, self.server.limits, self.server.clock, peer_text, self._schedule_flush
         )
+        # Over max_connections: still read the CONNECT, to answer "Server busy" (0x89 / 3) politely.
+        self.connection.gatekeeper = self.server.security.gatekeeper(self.listener_index, transport, busy)
         self.server.transports.add(self)
 
     def data_received(self, data: bytes) -> None:
@@ -131,8 +137,8 @@ class WebSocketTransport(MqttTransport):
 
     scheme = "ws"
 
-    def __init__(self, server: BrokerServer) -> None:
-        super().__init__(server)
+    def __init__(self, server: BrokerServer, listener_index: int = 0) -> None:
+        super().__init__(server, listener_index)
         self.websocket = ServerProtocol(
             subprotocols=WS_SUBPROTOCOLS,
             select_subprotocol=_select_subprotocol,

@@ -47,12 +47,15 @@ def handle_connect(conn: Connection, packet: Connect) -> None:
 
 def _admit(conn: Connection, client_id: str, packet: Connect) -> object:
     """Ask the gatekeeper (if any): the client's rules, or CONNACK Not authorized (0x87 / 5)."""
-    gatekeeper = conn.broker.gatekeeper
+    gatekeeper = conn.gatekeeper or conn.broker.gatekeeper
     if gatekeeper is None:
         return None
     rules = gatekeeper.admit(client_id, packet.username, packet.password)
     if rules is None:
         raise ConnectRefused(ReasonCode.NOT_AUTHORIZED, f"client {client_id!r} is not authorized")
+    if packet.will is not None and not rules.allows(packet.will.topic, "write"):
+        # As Mosquitto 2: a will the client could not publish refuses the connection.
+        raise ConnectRefused(ReasonCode.NOT_AUTHORIZED, f"will topic {packet.will.topic!r} is not writable")
     return rules
 
 

@@ -88,11 +88,22 @@ def test_subscribe_and_read_rules():
 
 
 def test_will_is_only_published_where_the_client_may_write():
+    """A will the client may not write refuses the CONNECT (Not authorized), as in Mosquitto 2."""
     hub = _hub()
     admin = _login(hub, "admin", "admin", b"root")
     admin.subscribe("other/#", "open/#")
-    bad = _login(hub, "alice-1", "alice", b"secret", will=Will("other/will", b"x"))
+    bad = hub.client(V5)
+    bad.send(
+        Connect(
+            protocol_version=V5,
+            client_id="alice-1",
+            username="alice",
+            password=b"secret",
+            will=Will("other/will", b"x"),
+        )
+    )
+    [connack] = bad.received()
+    assert connack.reason_code == ReasonCode.NOT_AUTHORIZED and bad.is_closed
     good = _login(hub, "alice-2", "alice", b"secret", will=Will("open/will", b"x"))
-    bad.drop()
     good.drop()
     assert [p.topic for p in admin.received_publishes()] == ["open/will"]
