@@ -13,6 +13,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from tests.support.brokers import free_port, wait_for_port
 from tests.support.tools import require_tool
@@ -31,10 +33,18 @@ class Upstream:
     """Mosquitto on a fixed loopback port, stoppable and restartable (an uplink outage)."""
 
     def __init__(self, folder: Path, extra_config: str = "") -> None:
+        """Sessions are persisted in ``folder``, so a subscriber's queue survives a restart."""
         self.executable = require_tool("mosquitto", "mosquitto")
         self.port = free_port()
         self.config = folder / "mosquitto.conf"
-        self.config.write_text(f"listener {self.port} 127.0.0.1\n{extra_config or 'allow_anonymous true'}\n")
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            extra_config or "allow_anonymous true",
+            "user root",
+            "persistence true",
+            f"persistence_location {folder}/",
+        ]
+        self.config.write_text("\n".join(lines) + "\n")
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -63,17 +73,28 @@ def upstream(tmp_path: Path) -> Iterator[Upstream]:
 class Collector:
     """A paho client (MQTT 5) that records (topic, payload, retain) of every message it receives."""
 
-    def __init__(self, port: int, *filters: str, username: str | None = None, password: str | None = None):
+    def __init__(
+        self,
+        port: int,
+        *filters: str,
+        username: str | None = None,
+        password: str | None = None,
+        client_id: str = "",
+    ) -> None:
+        """With a ``client_id`` the session is persistent (it outlives a restart of a persistent broker)."""
         self.received: list[tuple[str, bytes, bool]] = []
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        self.client.reconnect_delay_set(0.1, 0.5)
         if username:
             self.client.username_pw_set(username, password)
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *args: self._subscribed.set()
         self.client.on_connect = lambda c, *args: c.subscribe([(f, 1) for f in filters]) if filters else None
-        self.client.connect("127.0.0.1", port)
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = 3600 if client_id else 0
+        self.client.connect("127.0.0.1", port, clean_start=not client_id, properties=properties)
         self.client.loop_start()
         if filters and not self._subscribed.wait(10):
             raise RuntimeError("subscription not acknowledged")
@@ -103,8 +124,8 @@ class Collector:
 def collectors() -> Iterator[Callable[..., Collector]]:
     made: list[Collector] = []
 
-    def make(port: int, *filters: str, **credentials: str) -> Collector:
-        collector = Collector(port, *filters, **credentials)
+    def make(port: int, *filters: str, **options: str) -> Collector:
+        collector = Collector(port, *filters, **options)
         made.append(collector)
         return collector
 
