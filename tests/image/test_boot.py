@@ -21,6 +21,7 @@ import pytest
 
 from tests.image.base_images import BOOT_START, DISK_ID, make_base_image
 from tests.image.conftest import SSH_KEY, _tool, run_build
+from tests.support.brokers import wait_for_port
 from tests.support.debian_root import cached_debian_root
 from tests.support.nspawn import Container, booted_container
 from tests.support.tools import require_root, require_tool
@@ -161,6 +162,10 @@ def test_built_image_boots_into_a_publishing_perch_node(tmp_path: Path, prebuilt
         verify = container.run("systemd-analyze", "verify", *unit_paths, check=False)
         assert verify.returncode == 0 and verify.stderr == "", verify.stderr
         password = (root / "etc/perch/agents.secret").read_text().strip()
+        try:
+            wait_for_port(container.address, 1883, timeout=60)  # "active" means started, not yet listening
+        except RuntimeError as error:
+            raise AssertionError(container.describe_failure("perch-broker.service")) from error
         topic, payload = _first_reading(container.address, password)
         assert -40 < float(payload) < 110_000, (topic, payload)  # °C, %, hPa or Pa: a plausible reading
         assert container.unit_state("perch-agents.service") == "active", topic

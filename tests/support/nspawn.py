@@ -14,8 +14,9 @@ Works where PID 1 is not systemd (as on CI machines): ``SYSTEMD_NSPAWN_UNIFIED_H
 from __future__ import annotations
 
 import contextlib
-import itertools
+import fcntl
 import os
+import re
 import signal
 import subprocess
 import time
@@ -28,7 +29,8 @@ from tests.support.tools import require_root, require_tool
 BOOT_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 20
 POLL_SECONDS = 0.2
-_sequence = itertools.count(1)
+LOCK_FILE = Path("/run/perch-nspawn.lock")
+SUBNETS = range(100, 250)  # 169.254.N.0/30 for N in this range
 
 
 @dataclass
@@ -72,6 +74,23 @@ class Container:
         parts = [self.run("systemctl", "status", "--no-pager", unit, check=False).stdout for unit in units]
         parts += [self.journal(unit) for unit in units]
         return "\n".join(parts)
+
+
+@contextlib.contextmanager
+def _allocation_lock() -> Iterator[None]:
+    with open(LOCK_FILE, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _free_subnet_index() -> int:
+    """The first 169.254.N.0/30 no interface on this host uses (other tests' links, stale ones)."""
+    output = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True, check=True).stdout
+    used = {int(number) for number in re.findall(r"inet 169\.254\.(\d+)\.", output)}
+    for index in SUBNETS:
+        if index not in used:
+            return index
+    raise RuntimeError("every 169.254.N.0/30 test subnet is in use: stale namespaces? see `ip netns list`")
 
 
 def _ip(*arguments: str) -> None:
@@ -163,9 +182,11 @@ def booted_container(root: Path, log_dir: Path) -> Iterator[Container]:
     nspawn = require_tool("systemd-nspawn", "systemd-container")
     require_tool("nsenter", "util-linux")
     require_tool("ip", "iproute2")
-    index = 100 + (os.getpid() + next(_sequence)) % 150
-    name = f"perch{os.getpid() % 100000}n{index}"
-    with network_namespace(name, index) as (host_address, address):
+    with contextlib.ExitStack() as stack:
+        with _allocation_lock():  # held until the addresses exist, so parallel tests pick others
+            index = _free_subnet_index()
+            name = f"perch{os.getpid() % 100000}n{index}"
+            host_address, address = stack.enter_context(network_namespace(name, index))
         console_log = log_dir / f"{name}-console.log"
         command = [
             nspawn, "-D", str(root), "-b", "--register=no", "--keep-unit", f"--machine={name}",
