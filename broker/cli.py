@@ -22,6 +22,9 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         "--ws-port", type=int, metavar="N", help="MQTT over WebSocket port (0 picks a free one)"
     )
     parser.add_argument("--max-keepalive", type=int, metavar="S", help="longest keepalive allowed (seconds)")
+    from broker.server.flags import add_tls_flags
+
+    add_tls_flags(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     parser.set_defaults(handler=run_broker)
 
@@ -44,6 +47,9 @@ def build_config(args: argparse.Namespace):  # -> BrokerConfig
     config.listeners = listeners
     if args.max_keepalive is not None:
         config.max_keepalive = args.max_keepalive
+    from broker.server.flags import apply_tls_flags
+
+    apply_tls_flags(config, args)
     config.validate()
     return config
 
