@@ -57,9 +57,12 @@ class Bridge:
         local_port: int,
         state_dir: str | Path,
         *,
+        local_credentials: tuple[str, str] | None = None,
         durable: bool = True,
     ) -> None:
+        """``local_credentials`` (username, password) when Perch's listener refuses anonymous clients."""
         self.config = config
+        self._local_credentials = local_credentials
         self.local_host, self.local_port = local_host, local_port
         self.stats = BridgeStats()
         self.is_connected = False
@@ -100,6 +103,8 @@ class Bridge:
         client.on_message = lambda c, u, message: self._events.put(("local-message", message))
         client.on_publish = lambda c, u, mid, reason, props: self._events.put(("local-acked", mid))
         client.on_subscribe = lambda c, u, mid, reasons, props: self._local_ready.set()
+        if self._local_credentials is not None:
+            client.username_pw_set(*self._local_credentials)
         client.reconnect_delay_set(1, 5)
         return client
 

@@ -15,7 +15,8 @@ from broker.persistence import Store
 REPO = Path(__file__).resolve().parents[3]
 BATCH = 5
 
-# The child writes batches of retained readings and queued QoS 2 deliveries; after each commit
+# The child writes batches of retained readings, QoS 1 and 2 deliveries in flight and incoming
+# QoS 2 packet ids; after each commit
 # returns it prints how many batches the store holds in all. It compacts often, so kills land in
 # compactions too.
 CHILD = f"""
@@ -30,7 +31,8 @@ while batch < 100000:
         number = batch * {BATCH} + index
         message = StoredMessage("perch/n/s%d" % number, b"%d" % number, 2, True)
         store.retained_set(message)
-        store.message_queued("phone", message, 2, True, packet_id=number % 60000 + 1)
+        store.message_queued("phone", message, 2 - number % 2, True, packet_id=number % 60000 + 1)
+        store.incoming_received("phone", number % 60000 + 1)  # a QoS 2 id kept: exactly once
     store.commit()
     batch += 1
     print(batch, flush=True)
@@ -82,4 +84,6 @@ def test_kill_9_loses_no_commit_and_keeps_no_partial_one(tmp_path: Path) -> None
         assert set(state.retained) == expected, note
         deliveries = state.sessions["phone"].deliveries
         assert [d.message.topic for d in deliveries] == [f"perch/n/s{n}" for n in range(count)], note
+        assert [d.qos for d in deliveries] == [2 - n % 2 for n in range(count)], note
+        assert state.sessions["phone"].incoming_qos2 == set(range(1, count + 1)), note
         previous = batches
