@@ -63,11 +63,37 @@ def _step(data: st.DataObject, store: Store, model: Model) -> None:
         if session.inflight:
             actions += ["ack", "ack", "release"]
     action = data.draw(st.sampled_from(actions))
+    for group in (_global_action, _session_action, _delivery_action):
+        if group(action, data, store, model, client):
+            return
+    raise AssertionError(f"unhandled action {action}")
+
+
+def _global_action(action: str, data: st.DataObject, store: Store, model: Model, client: str) -> bool:
     if action == "create":
         store.session_created(client, 5, 60)
         model.sessions[client] = StoredSession(client, 5, 60)
         model.sequences[client] = 0
-    elif action == "resume":
+    elif action == "retain":
+        message = data.draw(messages)
+        store.retained_set(message)
+        model.retained[message.topic] = message
+    elif action == "clear":
+        topic = data.draw(st.sampled_from(TOPICS))
+        store.retained_cleared(topic)
+        model.retained.pop(topic, None)
+    elif action == "commit":
+        store.commit()
+    elif action == "compact":
+        store.compact()
+    else:
+        return False
+    return True
+
+
+def _session_action(action: str, data: st.DataObject, store: Store, model: Model, client: str) -> bool:
+    session = model.sessions.get(client)
+    if action == "resume":
         store.session_resumed(client, 4, 120)
         session.protocol_version, session.expiry_interval, session.detached_at = 4, 120, None
     elif action == "detach":
@@ -83,20 +109,33 @@ def _step(data: st.DataObject, store: Store, model: Model) -> None:
     elif action == "unsubscribe":
         store.subscription_removed(client, "t/#")
         session.subscriptions.pop("t/#", None)
-    elif action == "queue":
+    elif action == "will":
+        will = data.draw(st.none() | st.builds(StoredWill, st.just("w"), st.binary(max_size=5)))
+        if will is None:
+            store.will_cleared(client)
+        else:
+            store.will_set(client, will)
+        session.will = will
+    else:
+        return False
+    return True
+
+
+def _delivery_action(action: str, data: st.DataObject, store: Store, model: Model, client: str) -> bool:
+    session = model.sessions[client]
+    if action == "queue":
         message = data.draw(messages)
         packet_id = model.free_packet_id(client) if data.draw(st.booleans()) else None
-        assert store.message_queued(client, message, message.qos, packet_id=packet_id) == model.queue(
-            client, message, message.qos, packet_id
-        )
-    elif action in ("send", "drop"):
+        sequence = store.message_queued(client, message, message.qos, packet_id=packet_id)
+        assert sequence == model.queue(client, message, message.qos, packet_id)
+    elif action == "send":
         delivery = data.draw(st.sampled_from(session.queued))
-        if action == "send":
-            delivery.packet_id = model.free_packet_id(client)
-            store.message_sent(client, delivery.sequence, delivery.packet_id)
-        else:
-            store.message_dropped(client, delivery.sequence)
-            session.deliveries.remove(delivery)
+        delivery.packet_id = model.free_packet_id(client)
+        store.message_sent(client, delivery.sequence, delivery.packet_id)
+    elif action == "drop":
+        delivery = data.draw(st.sampled_from(session.queued))
+        store.message_dropped(client, delivery.sequence)
+        session.deliveries.remove(delivery)
     elif action in ("ack", "release"):
         delivery = data.draw(st.sampled_from(session.inflight))
         if action == "ack":
@@ -113,25 +152,9 @@ def _step(data: st.DataObject, store: Store, model: Model) -> None:
         packet_id = data.draw(st.sampled_from(sorted(session.incoming_qos2)))
         store.incoming_released(client, packet_id)
         session.incoming_qos2.discard(packet_id)
-    elif action == "will":
-        will = data.draw(st.none() | st.builds(StoredWill, st.just("w"), st.binary(max_size=5)))
-        if will is None:
-            store.will_cleared(client)
-        else:
-            store.will_set(client, will)
-        session.will = will
-    elif action == "retain":
-        message = data.draw(messages)
-        store.retained_set(message)
-        model.retained[message.topic] = message
-    elif action == "clear":
-        topic = data.draw(st.sampled_from(TOPICS))
-        store.retained_cleared(topic)
-        model.retained.pop(topic, None)
-    elif action == "commit":
-        store.commit()
     else:
-        store.compact()
+        return False
+    return True
 
 
 def _comparable(sessions: dict[str, StoredSession]) -> dict:
