@@ -146,16 +146,7 @@ def _load_session(
         )
         broker.subscriptions.add(subscription)
         session.subscriptions[key] = subscription
-    queued: deque[Delivery] = deque()
-    for d in stored.deliveries:
-        delivery = Delivery(engine_message(d.message), d.qos, d.retain, d.subscription_ids)
-        if d.packet_id is None:
-            queued.append(delivery)
-            session.queued_bytes += delivery.message.size
-        else:
-            session.inflight[d.packet_id] = Outgoing(delivery, d.packet_id, d.released)
-    if queued:
-        session.queue = queued
+    _load_deliveries(session, stored, engine_message)
     session.incoming_qos2 = set(stored.incoming_qos2)
     if stored.expiry_interval != NEVER_EXPIRES:
         session.expires_at = now + stored.expiry_interval - offline_for
@@ -168,3 +159,17 @@ def _load_session(
     if session.expires_at is not None or session.will_due is not None:
         broker._waiting[stored.client_id] = session  # the engine's list of offline sessions to tick
     return session
+
+
+def _load_deliveries(session: Session, stored: StoredSession, engine_message: Any) -> None:
+    """In-flight messages by packet id, the rest queued in their order."""
+    queued: deque[Delivery] = deque()
+    for d in stored.deliveries:
+        delivery = Delivery(engine_message(d.message), d.qos, d.retain, d.subscription_ids)
+        if d.packet_id is None:
+            queued.append(delivery)
+            session.queued_bytes += delivery.message.size
+        else:
+            session.inflight[d.packet_id] = Outgoing(delivery, d.packet_id, d.released)
+    if queued:
+        session.queue = queued

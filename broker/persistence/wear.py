@@ -48,24 +48,7 @@ def measure(sensors: int = 20, seconds: int = 600, batched: bool = False, sync_i
         )
         packet_id = 0
         for second in range(seconds):
-            sent = []
-            for sensor in range(sensors):
-                packet_id = packet_id % 65535 + 1
-                topic = f"perch/greenhouse/sensor{sensor:02d}/temperature"
-                reading = StoredMessage(topic, b"%.1f" % (18 + (second + sensor) % 70 / 10), 1, True)
-                store.retained_set(reading)
-                store.message_queued("phone", reading, 1, True, packet_id=packet_id)
-                sent.append(packet_id)
-                if not batched:
-                    now = second + sensor / sensors
-                    store.commit(now)
-                    store.message_acknowledged("phone", packet_id)
-                    store.commit(now + 0.001)
-            if batched:
-                store.commit()
-                for acknowledged in sent:
-                    store.message_acknowledged("phone", acknowledged)
-                store.commit()
+            packet_id = _one_second(store, second, sensors, batched, packet_id)
         store.commit()  # whatever a sync interval still holds
         wear = Wear(
             sensors,
@@ -78,6 +61,29 @@ def measure(sensors: int = 20, seconds: int = 600, batched: bool = False, sync_i
         )
         store.close()
         return wear
+
+
+def _one_second(store: Store, second: int, sensors: int, batched: bool, packet_id: int) -> int:
+    """Every sensor's reading of one second, as the broker records and commits it; the last packet id."""
+    sent = []
+    for sensor in range(sensors):
+        packet_id = packet_id % 65535 + 1
+        topic = f"perch/greenhouse/sensor{sensor:02d}/temperature"
+        reading = StoredMessage(topic, b"%.1f" % (18 + (second + sensor) % 70 / 10), 1, True)
+        store.retained_set(reading)
+        store.message_queued("phone", reading, 1, True, packet_id=packet_id)
+        sent.append(packet_id)
+        if not batched:
+            now = second + sensor / sensors
+            store.commit(now)
+            store.message_acknowledged("phone", packet_id)
+            store.commit(now + 0.001)
+    if batched:
+        store.commit()
+        for acknowledged in sent:
+            store.message_acknowledged("phone", acknowledged)
+        store.commit()
+    return packet_id
 
 
 def main(argv: list[str] | None = None) -> int:
