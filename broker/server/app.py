@@ -113,16 +113,16 @@ def install_uvloop() -> bool:
 async def serve(config: BrokerConfig, on_listening: Callable[[BrokerServer], None] | None = None) -> None:
     """Run a broker until cancelled or SIGINT/SIGTERM."""
     server = BrokerServer(config)
-    await server.start()
-    if on_listening is not None:
-        on_listening(server)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
+    for signal_number in (signal.SIGINT, signal.SIGTERM):  # before listening: no window without them
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal_number, stop.set)
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.add_signal_handler(signal.SIGHUP, server.security.reload)
+    await server.start()
+    if on_listening is not None:
+        on_listening(server)
     try:
         await stop.wait()
     finally:
