@@ -108,18 +108,22 @@ class Store:
         except OSError as error:
             os.close(lock_fd)
             raise StoreError(f"{path}: in use by another broker") from error
-        recovery = recover(path)
-        store = cls(
-            path,
-            recovery.state,
-            recovery.generation,
-            lock_fd,
-            durable=durable,
-            compact_factor=compact_factor,
-            min_compact_bytes=min_compact_bytes,
-            sync_interval=sync_interval,
-        )
-        store.compact()
+        try:
+            recovery = recover(path)
+            store = cls(
+                path,
+                recovery.state,
+                recovery.generation,
+                lock_fd,
+                durable=durable,
+                compact_factor=compact_factor,
+                min_compact_bytes=min_compact_bytes,
+                sync_interval=sync_interval,
+            )
+            store.compact()
+        except OSError as error:  # a full or read-only disk: say so, hold no lock
+            os.close(lock_fd)
+            raise StoreError(f"{path}: cannot start a new journal: {error}") from error
         recovered = recovery.state.recovered()
         recovered.problems = recovery.problems
         return store, recovered
@@ -301,8 +305,7 @@ class Store:
     def compact(self) -> None:
         """Write the live state as a new snapshot and start an empty journal of the next generation."""
         if self._pending:
-            self.commit()
-            return  # commit compacts when due; an explicit call still compacts below
+            self.commit()  # records first, so the snapshot is never ahead of the journal
         generation = self._generation + 1
         snapshot = self._write_snapshot(generation)
         journal_header = bytearray()

@@ -256,3 +256,27 @@ def test_compaction_keeps_the_journal_small_and_the_state_whole(tmp_path: Path) 
     _, state = _open(tmp_path)
     assert {m.payload for m in state.retained.values()} == {b"%d" % i for i in range(1980, 2000)}
     assert state.sessions["phone"].deliveries == []
+
+
+def test_an_io_error_in_commit_loses_and_duplicates_nothing(tmp_path: Path, monkeypatch) -> None:
+    store, _ = Store.open(tmp_path)
+    store.session_created("phone")
+    store.commit()
+    store.retained_set(StoredMessage("t/1", b"x", 1, True))
+    real_sync = os.fdatasync
+
+    def failing_sync(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", failing_sync)
+    with pytest.raises(StoreError, match="commit failed"):
+        store.commit()  # the server keeps the acks back
+    assert store.has_pending
+    monkeypatch.setattr(os, "fdatasync", real_sync)
+    store.commit()
+    journal = (tmp_path / "journal").read_bytes()
+    frames, outcome = read_frames(journal)
+    assert len(frames) == 3 and outcome.good_end == len(journal)  # header, session, the retry once
+    store.close()
+    _, state = _open(tmp_path)
+    assert list(state.retained) == ["t/1"] and state.problems == []
