@@ -24,7 +24,7 @@ from image.partitions import PartitionTable, read_partition_table
 from image.progress import Progress
 from image.settings import ImageSettings, load_settings
 from image.steps import PlaceFile, PlaceLink, Plan, hardware
-from image.steps.perch import WHEEL_DIR, perch_files
+from image.steps.perch import WHEEL_DIR, perch_files, reachability_note
 from image.steps.user_settings import cloud_init_plan, legacy_plan
 from image.streams import compression_for, pack_output, unpack_base
 from image.wheels import collect_wheels
@@ -80,6 +80,9 @@ def instance_id(table: PartitionTable, settings: ImageSettings) -> str:
 
 def make_plan(settings: ImageSettings, base: BaseImage, table: PartitionTable, wheels: list[Path]) -> Plan:
     plan = Plan(boot=list(hardware.BOOT_LINES), root=[*hardware.ROOT_LINES, *perch_files(settings, wheels)])
+    note = reachability_note(settings.config_text.decode())
+    if note:
+        plan.notes.append(note)
     identity = instance_id(table, settings)
     if base.uses_cloud_init:
         cloud_init_plan(settings, identity, plan)

@@ -60,6 +60,16 @@ def mqtt_port(config_text: str) -> int:
     return 1883
 
 
+def reachability_note(config_text: str) -> str | None:
+    """A warning when no listener names a bind address: the broker then binds 127.0.0.1 only."""
+    if re.search(r"\bbind:\s*", config_text):
+        return None
+    return (
+        "note: no broker listener sets `bind:`, so the broker listens on 127.0.0.1 only and phones cannot "
+        "reach it; add `bind: 0.0.0.0` to the listeners in the config"
+    )
+
+
 def perch_files(settings: ImageSettings, wheels: list[Path]) -> list[PlaceFile | PlaceLink]:
     config_text = settings.config_text.decode()
     files: list[PlaceFile | PlaceLink] = [

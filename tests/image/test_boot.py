@@ -150,6 +150,7 @@ def test_built_image_boots_into_a_publishing_perch_node(tmp_path: Path, prebuilt
     config.write_text(BOOT_CONFIG)
     result = run_build(base, config, tmp_path / "perch.img", "--perch-wheel", str(prebuilt_perch_wheel))
     assert result.returncode == 0, result.stderr
+    assert "listens on 127.0.0.1 only" not in result.stdout, "this config binds 0.0.0.0: no warning"
     base.unlink()
     with (
         mounted_root_partition(tmp_path / "perch.img", tmp_path / "root") as root,

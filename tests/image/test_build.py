@@ -177,6 +177,7 @@ def test_progress_and_summary(built_bookworm: BuiltImage) -> None:
     summary = built_bookworm.result.stdout
     assert f"Built {built_bookworm.path}" in summary and "PARTUUIDs unchanged" in summary
     assert "config.txt (dtparam=spi=on)" in summary and "/etc/perch/perch.yaml" in summary
+    assert "listens on 127.0.0.1 only" in summary, "the test config sets no bind address: the user is warned"
 
 
 def test_same_inputs_give_the_same_bytes(
