@@ -24,6 +24,18 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--scenarios", help="comma-separated subset: " + ",".join(scenario.name for scenario in SCENARIOS)
     )
     parser.add_argument(
+        "--perch-source",
+        type=Path,
+        metavar="DIR",
+        help="run Perch's broker from this checkout (default: this one)",
+    )
+    parser.add_argument(
+        "--footprint-seconds",
+        type=float,
+        metavar="S",
+        help="also measure broker + 10 simulated agents for S seconds (default 60, 15 with --quick; 0: skip)",
+    )
+    parser.add_argument(
         "--write", type=Path, metavar="FILE", help="write the full Markdown report (docs/performance.md)"
     )
     return parser.parse_args(argv)
@@ -51,11 +63,25 @@ def main(argv: list[str] | None = None) -> int:
     results = runner.run(names, sizes, rounds, only)
     command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
     table = render(results, command.strip())
+    footprint_seconds = args.footprint_seconds
+    if footprint_seconds is None:
+        footprint_seconds = 15.0 if args.quick else 60.0
+    if footprint_seconds > 0 and "perch" in names:
+        table += "\n## Appliance footprint (`python -m bench.footprint`)\n\n" + _footprint(footprint_seconds)
     print(table)
     if args.write:
         args.write.write_text(document(table))
         print(f"wrote {args.write}", file=sys.stderr)
     return 0 if results.samples.get("perch") or "perch" not in names else 1
+
+
+def _footprint(seconds: float) -> str:
+    import tempfile
+
+    from bench import footprint
+
+    with tempfile.TemporaryDirectory(prefix="perch-footprint-", dir=Path.home()) as folder:
+        return footprint.render(footprint.measure(seconds, Path(folder)))
 
 
 if __name__ == "__main__":
