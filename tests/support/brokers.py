@@ -7,12 +7,13 @@ Perch's broker binds 127.0.0.1 on port 0 and prints one line per listener on std
 from __future__ import annotations
 
 import contextlib
+import queue
 import re
-import select
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,17 +51,25 @@ class RunningBroker:
 
 
 def _read_listening_lines(process: subprocess.Popen, wanted: set[str], timeout: float) -> RunningBroker:
+    """Collect ``listening`` lines from a reader thread (select() on a buffered pipe can miss lines)."""
     broker = RunningBroker(process=process)
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, name="broker-stdout", daemon=True).start()
     deadline = time.monotonic() + timeout
     while not wanted.issubset(broker.ports):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or process.poll() is not None:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            line = None
+        if line is None:
             broker.stop()
             raise RuntimeError(f"broker did not report {sorted(wanted)}; output: {broker.output!r}")
-        ready, _, _ = select.select([process.stdout], [], [], remaining)
-        if not ready:
-            continue
-        line = process.stdout.readline()
         broker.output.append(line)
         match = LISTENING_LINE.match(line)
         if match:
