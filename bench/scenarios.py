@@ -114,8 +114,8 @@ METRICS = [
     Metric(
         "fan_out.rate", "fan-out QoS 0, 1 publisher → 50 subscribers", "deliveries/s", True, 1.0, False, 20
     ),
-    Metric("fan_in.lost", "fan-in QoS 0 messages not delivered", "messages", False),
-    Metric("fan_out.lost", "fan-out QoS 0 deliveries not made", "deliveries", False),
+    Metric("fan_in.lost", "fan-in QoS 0 sent but not delivered by the deadline", "messages", False),
+    Metric("fan_out.lost", "fan-out QoS 0 deliveries not made by the deadline", "deliveries", False),
     Metric("qos1.rate", "QoS 1 end to end, window 16", "msg/s", True, 1.0, False, 20),
     Metric("qos1.lost", "QoS 1 messages acknowledged but never delivered", "messages", False, 0, True),
     Metric("latency_qos0.p50_us", "latency QoS 0, p50", "µs", False),

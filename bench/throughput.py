@@ -62,8 +62,10 @@ def _subscribers(ready, start, load: Load, names: list[str], topic_filter: str, 
     return {"received": received, "elapsed": last_byte - started}
 
 
-def _summary(results: list[dict[str, Any]], expected: int) -> dict[str, float]:
+def _summary(results: list[dict[str, Any]], copies: int) -> dict[str, float]:
+    """Rates and counts; `copies` is how many subscribers should receive each message sent."""
     received = sum(result.get("received", 0) for result in results)
+    expected = copies * sum(result.get("sent", 0) for result in results)
     elapsed = max(result.get("elapsed", 0.0) for result in results)
     cpu = sum(result["cpu_seconds"] for result in results)
     return {
@@ -82,7 +84,7 @@ def fan_in(load: Load, publishers: int = 4) -> dict[str, float]:
         Role(_publisher, (load, f"bench-in-pub{n}", f"bench/in/{n}", load.messages))
         for n in range(publishers)
     ]
-    return _summary(run_roles(roles, timeout=load.seconds + 30), total)
+    return _summary(run_roles(roles, timeout=load.seconds + 30), 1)
 
 
 def fan_out(load: Load, subscribers: int = 50, processes: int = 2) -> dict[str, float]:
@@ -93,7 +95,7 @@ def fan_out(load: Load, subscribers: int = 50, processes: int = 2) -> dict[str, 
         for part in range(processes)
     ]
     roles.append(Role(_publisher, (load, "bench-out-pub", "bench/out", load.messages)))
-    return _summary(run_roles(roles, timeout=load.seconds + 30), subscribers * load.messages)
+    return _summary(run_roles(roles, timeout=load.seconds + 30), subscribers)
 
 
 def _qos1_publisher(ready, start, load: Load, window: int) -> dict[str, Any]:
@@ -160,7 +162,7 @@ def qos1(load: Load, window: int = 16) -> dict[str, float]:
     """QoS 1 publisher with at most `window` unacknowledged messages to a QoS 1 subscriber; loss counted."""
     roles = [Role(_qos1_subscriber, (load,)), Role(_qos1_publisher, (load, window))]
     results = run_roles(roles, timeout=load.seconds + 30)
-    summary = _summary(results, load.messages)
+    summary = _summary(results, 1)
     summary["lost"] = max(0, results[1]["acked"] - summary["received"])
     summary["duplicates"] = results[0]["duplicates"]
     return summary
