@@ -63,6 +63,9 @@ class BrokerConfig:
     max_retained_messages: int = 100_000
     topic_alias_maximum: int = 10
     connect_timeout: float = 10.0
+    max_client_id_length: int = 256
+    max_topic_length: int = 65535
+    max_topic_levels: int = 200
     sys_interval: float = 10.0
     allow_anonymous: bool = True  # from YAML: false once `listeners` is given (server/security.py)
     password_file: str | None = None
@@ -91,6 +94,9 @@ class BrokerConfig:
         _check_range("broker.topic_alias_maximum", self.topic_alias_maximum, 0, 65535)
         _check_range("broker.connect_timeout", self.connect_timeout, 0.1, 3600)
         _check_range("broker.sys_interval", self.sys_interval, 0, 86400)
+        _check_range("broker.max_client_id_length", self.max_client_id_length, 23, 65535)
+        _check_range("broker.max_topic_length", self.max_topic_length, 1, 65535)
+        _check_range("broker.max_topic_levels", self.max_topic_levels, 1, 65535)
         for index, listener in enumerate(self.listeners):
             path = f"broker.listeners[{index}]"
             _check_range(f"{path}.port", listener.port, 0, 65535)
@@ -108,6 +114,9 @@ class BrokerConfig:
             max_inflight=self.max_inflight_messages,
             topic_alias_maximum=self.topic_alias_maximum,
             connect_timeout=self.connect_timeout,
+            max_client_id_length=self.max_client_id_length,
+            max_topic_length=self.max_topic_length,
+            max_topic_levels=self.max_topic_levels,
         )
 
     def queue_limits(self) -> QueueLimits:

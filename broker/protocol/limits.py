@@ -25,3 +25,5 @@ class ProtocolLimits:
     outgoing_topic_aliases: bool = True
     connect_timeout: float = 10.0
     max_client_id_length: int = 65535
+    max_topic_length: int = 65535  # bytes (broker/protocol/limit_checks.py)
+    max_topic_levels: int = 200

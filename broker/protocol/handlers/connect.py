@@ -9,6 +9,7 @@ from broker.codec import ConnAck, Connect, Properties, ProtocolVersion, ReasonCo
 from broker.core.sessions import NEVER_EXPIRES
 from broker.protocol import outgoing
 from broker.protocol.errors import ConnectRefused, ProtocolViolation
+from broker.protocol.limit_checks import check_will_topic
 from broker.protocol.limits import MAX_PACKET_SIZE_LIMIT
 from broker.topics import TopicError, validate_topic_name
 
@@ -30,6 +31,7 @@ def handle_connect(conn: Connection, packet: Connect) -> None:
     client_id, assigned = _client_id(conn, packet)
     if packet.will is not None:
         _check_will(packet)
+        check_will_topic(conn.limits, packet.will.topic)
     rules = _admit(conn, client_id, packet)
     server_keep_alive = _negotiate_keep_alive(conn, packet.keep_alive)
     session, present = conn.broker.open_session(client_id, packet.clean_start, conn, conn.clock())

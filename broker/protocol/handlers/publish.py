@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from broker.codec import EMPTY_PROPERTIES, ProtocolVersion, PubAck, Publish, PubRec, ReasonCode
 from broker.core.messages import Message, build_message
 from broker.protocol.errors import ProtocolViolation
+from broker.protocol.limit_checks import check_publish_topic
 
 if TYPE_CHECKING:
     from broker.protocol.connection import Connection
@@ -57,6 +58,7 @@ def handle_publish(conn: Connection, packet: Publish) -> None:
         message = build_message(
             topic, packet.payload, packet.qos, packet.retain, properties, conn.client_id, now
         )
+    check_publish_topic(conn.limits, topic)
     qos = packet.qos
     if qos == 2 and _is_duplicate_qos2(conn, packet.packet_id):
         return

@@ -18,6 +18,7 @@ from broker.core.messages import Delivery
 from broker.core.subscriptions import Subscription
 from broker.protocol import outgoing
 from broker.protocol.errors import ProtocolViolation
+from broker.protocol.limit_checks import topic_limit_problem
 from broker.topics import TopicError, parse_filter
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ def _subscribe_one(
     try:
         parsed = parse_filter(request.topic_filter)
     except TopicError:
+        return ReasonCode.TOPIC_FILTER_INVALID if is_v5 else SUBACK_FAILURE_V311
+    if topic_limit_problem(conn.limits, request.topic_filter) is not None:
         return ReasonCode.TOPIC_FILTER_INVALID if is_v5 else SUBACK_FAILURE_V311
     rules = conn.session.rules
     if rules is not None and not rules.allows(request.topic_filter, "subscribe"):
