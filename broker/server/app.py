@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from broker.config import BrokerConfig
 from broker.core.broker import Broker
+from broker.server.drops import DropReporter
 from broker.server.security import ServerSecurity
 from broker.server.sys_topics import SysPublisher
 from broker.server.transports import MqttTransport, WebSocketTransport
@@ -46,6 +47,7 @@ class BrokerServer:
         self._sys = SysPublisher(self.broker, self.clock())
         self._next_sys = 0.0
         self._timer: asyncio.TimerHandle | None = None
+        self._drops = DropReporter()
 
     async def start(self) -> None:
         """Open every listener; raises ListenError naming the one that failed."""
@@ -75,6 +77,7 @@ class BrokerServer:
         """Timers: keepalive and CONNECT timeouts, delayed wills, session expiry, ``$SYS``."""
         now = self.clock()
         self.broker.tick(now)
+        self._drops.check(self.broker.sessions, now)
         for transport in list(self.transports):
             if transport.connection is not None:
                 transport.connection.check_timers(now)

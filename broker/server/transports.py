@@ -35,6 +35,9 @@ class MqttTransport(asyncio.Protocol):
     def __init__(self, server: BrokerServer, listener_index: int = 0) -> None:
         self.server = server
         self.listener_index = listener_index
+        self.scheme = (
+            server.config.listeners[listener_index].scheme if server.config.listeners else self.scheme
+        )
         self.transport: asyncio.Transport | None = None
         self.connection: Connection | None = None
         self._flush_scheduled = False
