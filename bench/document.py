@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 INTRODUCTION = Path(__file__).with_name("performance_intro.md")
+NOTES = Path(__file__).with_name("performance_notes.md")
 
 
 def document(tables: str) -> str:
-    return INTRODUCTION.read_text() + tables
+    """The introduction (method), the measured tables, then the profile notes (kept by hand)."""
+    return INTRODUCTION.read_text() + tables + NOTES.read_text()
