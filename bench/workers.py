@@ -19,7 +19,7 @@ from typing import Any
 from bench.client import cpu_seconds
 
 CONTEXT = multiprocessing.get_context("fork")
-SETUP_TIMEOUT = 60.0
+SETUP_TIMEOUT = 120.0
 
 
 @dataclass
