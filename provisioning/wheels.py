@@ -16,6 +16,8 @@ from pathlib import Path
 from provisioning.errors import BadInputError, ProvisionError
 
 SOURCE_DATE_EPOCH = 315532800  # 1980-01-01, the earliest time a zip file can hold
+# In a wheel folder: its wheels' sha256 sums. Ansible copies only this file unless it changed.
+MANIFEST_NAME = "perch-wheels.sha256"
 
 
 class WheelSource:
@@ -83,9 +85,11 @@ def build_wheel_folder(folder: Path, arch: str, python_version: str) -> list[Pat
     for old in folder.glob("*.whl"):
         old.unlink()
     try:
-        return collect_wheels(folder, arch, python_version, SOURCE_DATE_EPOCH)
+        wheels = collect_wheels(folder, arch, python_version, SOURCE_DATE_EPOCH)
     except ImageError as error:
         raise ProvisionError(f"cannot build the wheels for {arch}/Python {python_version}: {error}") from None
+    (folder / MANIFEST_NAME).write_text(manifest(wheels))
+    return wheels
 
 
 def manifest(wheels: list[Path]) -> str:
