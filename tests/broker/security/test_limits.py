@@ -114,3 +114,27 @@ def test_paho_sees_server_busy_as_a_refusal() -> None:
         assert not made[0].connect(broker.ports["mqtt"]).is_failure
         made.append(PahoClient("second", paho.MQTTv5))
         assert made[1].connect(broker.ports["mqtt"]).value == ReasonCode.SERVER_BUSY
+
+
+def test_a_backlog_is_bounded_by_bytes_too() -> None:
+    config = BrokerConfig(
+        listeners=[ListenerConfig(port=0)], max_queued_bytes=20_000, max_inflight_messages=1
+    )
+    with running(config) as broker, paho_clients() as made:
+        port = broker.ports["mqtt"]
+        slow = WireClient(port, V5)
+        assert slow.connect("slow-bytes").reason_code == 0
+        slow.send(Subscribe(1, [SubscriptionRequest("bulk/#", qos=1)], Properties()))
+        assert slow.read().reason_codes == [1]
+        publisher = PahoClient("bulk-publisher")
+        made.append(publisher)
+        publisher.connect(port)
+        for number in range(100):
+            publisher.publish(f"bulk/{number}", b"y" * 1000, qos=1)
+        session = broker.server.broker.sessions["slow-bytes"]
+        assert wait_until(
+            lambda: session.dropped_messages + len(session.queue) + len(session.inflight) == 100
+        )
+        assert 0 < session.queued_bytes <= 20_000
+        assert session.dropped_messages >= 100 - 1 - 20
+        slow.close()
