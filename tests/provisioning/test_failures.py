@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.root, pytest.mark.slow]
 
 FAKE_RASPI_CONFIG = Path(__file__).with_name("fake_raspi_config.sh")
 CLOSED_PORT_TARGET = "pi@127.0.0.1:1"
+STARTER = Path(__file__).resolve().parents[2] / "provisioning" / "starter.yaml"
 
 
 def install_fake_raspi_config(root: Path) -> None:
@@ -95,3 +96,13 @@ def test_bootstrap_uses_raspi_config_where_it_exists_and_runs_once(pi: TestPi) -
     later_calls = pi.sh("cat /var/log/raspi-config.calls").splitlines()[len(calls) :]
     assert later_calls and all(call.startswith("nonint get_") for call in later_calls)
     assert pi.sh("cat /boot/firmware/config.txt").splitlines() == config_txt
+
+
+def test_setup_without_a_config_runs_the_node_on_the_starter_config(pi: TestPi, wheel_folder: Path) -> None:
+    """The README's one-liner: bootstrap and deploy with no config of the user's (after the test above)."""
+    result = pi.provision("setup", "--wheels", str(wheel_folder))
+    assert result.returncode == 0, result.stderr
+    assert pi.sh("cat /etc/perch/perch.yaml") == STARTER.read_text()
+    for unit in ("perch-broker.service", "perch-agents.service"):
+        assert pi.container.wait_for_unit(unit) == "active", pi.container.describe_failure(unit)
+    assert "under perch/shed/" in pi.container.journal("perch-agents.service")  # the host name is the node
