@@ -100,9 +100,10 @@ def count_uniform(
     while waiting:
         now = time.monotonic()
         timeout = min(deadline - now, idle_timeout - (now - last_byte))
-        if timeout <= 0:
+        # A load generator descheduled past the timeout still reads what arrived meanwhile.
+        ready, _, _ = select.select(list(waiting), [], [], max(0.0, timeout))
+        if not ready and timeout <= 0:
             break
-        ready, _, _ = select.select(list(waiting), [], [], timeout)
         for fd in ready:
             data = by_fd[fd].recv(RECEIVE_CHUNK)
             if not data:

@@ -135,8 +135,10 @@ def _qos1_subscriber(ready, start, load: Load) -> dict[str, Any]:
     while unique < load.messages:
         now = time.monotonic()
         timeout = min(deadline - now, IDLE_TIMEOUT - (now - last_byte))
-        if timeout <= 0 or not select.select([client.sock], [], [], timeout)[0]:
-            break
+        if not select.select([client.sock], [], [], max(0.0, timeout))[0]:
+            if timeout <= 0:
+                break
+            continue
         data = client.sock.recv(RECEIVE_CHUNK)
         if not data:
             break
