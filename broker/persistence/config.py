@@ -15,14 +15,14 @@ class PersistenceConfigError(ValueError):
 
 @dataclass(frozen=True)
 class PersistenceConfig:
-    """``{path: /var/lib/perch/broker, sync_interval: 0, compact_factor: 4, min_compact_bytes: 1048576}``.
+    """``{path: /var/lib/perch/broker, sync_interval: 0.5, compact_factor: 4, min_compact_bytes: 1048576}``.
 
     ``path`` is a folder. ``sync_interval`` > 0 holds acknowledgements up to that many seconds so
     the card sees at most one sync per interval (see docs/persistence.md for the measured effect).
     """
 
     path: str
-    sync_interval: float = 0.0
+    sync_interval: float = 0.5  # SD-card friendly (docs/persistence.md); 0 syncs every iteration
     compact_factor: float = 4.0
     min_compact_bytes: int = 1024 * 1024
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from broker.config import BrokerConfig
 from broker.core.broker import Broker
 from broker.server.drops import DropReporter
+from broker.server.durability import Durability, PersistenceUnavailable, open_durability
 from broker.server.security import ServerSecurity
 from broker.server.sys_topics import SysPublisher
 from broker.server.transports import MqttTransport, WebSocketTransport
@@ -48,10 +49,15 @@ class BrokerServer:
         self._next_sys = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._drops = DropReporter()
+        self.durability: Durability | None = None  # with broker.persistence: the store (server/durability.py)
 
     async def start(self) -> None:
         """Open every listener; raises ListenError naming the one that failed."""
         loop = asyncio.get_running_loop()
+        try:
+            self.durability = open_durability(self.config.persistence, self.broker, self.clock)
+        except PersistenceUnavailable as error:
+            raise ListenError(str(error)) from error
         contexts = self.security.contexts()
         for index, listener in enumerate(self.config.listeners):
             factory = WebSocketTransport if listener.websockets else MqttTransport
@@ -78,6 +84,8 @@ class BrokerServer:
         now = self.clock()
         self.broker.tick(now)
         self._drops.check(self.broker.sessions, now)
+        if self.durability is not None:
+            self.durability.tick()
         for transport in list(self.transports):
             if transport.connection is not None:
                 transport.connection.check_timers(now)
@@ -101,6 +109,10 @@ class BrokerServer:
             with contextlib.suppress(Exception):
                 await server.wait_closed()
         self._servers.clear()
+        if self.durability is not None:
+            await asyncio.sleep(0)  # let connection_lost detach the sessions first
+            self.durability.close()
+            self.durability = None
 
 
 def install_uvloop() -> bool:

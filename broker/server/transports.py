@@ -118,6 +118,9 @@ class MqttTransport(asyncio.Protocol):
 
     def flush(self) -> None:
         self._flush_scheduled = False
+        durability = self.server.durability
+        if durability is not None and durability.hold(self):
+            return  # written after the group commit backing it (server/durability.py)
         connection = self.connection
         if connection is None or self.transport is None:
             return
