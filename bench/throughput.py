@@ -20,7 +20,7 @@ from bench.workers import Role, run_roles
 
 PAYLOAD = b"x" * 32
 BATCH = 256  # messages per sendall()
-IDLE_TIMEOUT = 1.0
+IDLE_TIMEOUT = 2.0
 
 
 @dataclass
