@@ -36,9 +36,7 @@ class Bystander:
 
     @staticmethod
     def _client(client_id: str) -> mqtt.Client:
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-        )
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         client.max_inflight_messages_set(20)
         return client
 

@@ -93,4 +93,39 @@ PAYLOAD_FORMAT_INVALID = 0x99
 # Either code is the honest MQTT 5 answer to "that packet breaks the spec" (section 4.13).
 SPEC_VIOLATION = disconnect(MALFORMED, PROTOCOL_ERROR)
 
-__all__ = ["CLOSE", "Case", "Expect", "case", "connack", "disconnect", "reply", "wire"]
+
+SUBACK = 0x90
+PUBACK, PUBREC, PUBCOMP = 0x40, 0x50, 0x70
+KEEPALIVE_TIMEOUT = 0x8D
+MIB = 1024 * 1024
+SHUT_WR = b""  # a step that half-closes the client's side (sends FIN)
+
+# An invalid filter may be refused per filter (SUBACK failure) or end the connection.
+INVALID_FILTER_V5 = (
+    reply((SUBACK, wire.u16(1) + b"\x00" + bytes([TOPIC_FILTER_INVALID]))),
+    disconnect(MALFORMED, PROTOCOL_ERROR, TOPIC_FILTER_INVALID),
+)
+INVALID_FILTER_V311 = (reply((SUBACK, wire.u16(1) + b"\x80")), CLOSE)
+BAD_TOPIC = disconnect(MALFORMED, PROTOCOL_ERROR, TOPIC_NAME_INVALID)
+
+
+def will_fields(version: int) -> bytes:
+    """Will properties (v5), topic and payload for a CONNECT payload tail."""
+    return (wire.props() if version == wire.V5 else b"") + wire.utf8("will/t") + wire.utf8("bye")
+
+
+def qos2_publishes(*ids: int) -> bytes:
+    return b"".join(wire.publish("fc", qos=2, packet_id=ident) for ident in ids)
+
+
+def aliased(alias: int, topic: str = "", extra: bytes = b"") -> bytes:
+    """A QoS 0 PUBLISH carrying a Topic Alias property (plus ``extra`` properties)."""
+    return wire.publish(topic, properties=wire.props(wire.prop_u16(wire.TOPIC_ALIAS, alias) + extra))
+
+
+def trickle(data: bytes, pause: float) -> tuple[bytes | float, ...]:
+    """Steps sending ``data`` one byte at a time with ``pause`` seconds between bytes."""
+    steps: list[bytes | float] = []
+    for byte in data:
+        steps += [bytes([byte]), pause]
+    return tuple(steps)

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from tests.broker.badinput import wire
-from tests.broker.badinput.cases import Case, Expect
+from tests.broker.badinput.cases import SHUT_WR, Case, Expect
 
 READ_TIMEOUT = 2.5  # after the last step: how long the broker has to answer and close
 ACK_TYPES = {0x4, 0x5, 0x6, 0x7, 0x9, 0xB}  # acks the broker may send before closing
@@ -25,14 +25,14 @@ class Observed:
 def handshake(sock: socket.socket, client_id: str, version: int, keepalive: int = 30) -> bytes:
     """Send a valid CONNECT and return its CONNACK packet bytes (raises if refused)."""
     sock.sendall(wire.connect(client_id, version, keepalive=keepalive))
-    data = _read_until(sock, lambda got: wire.first_packet(got) is not None, 5.0)[0]
+    data = read_until(sock, lambda got: wire.first_packet(got) is not None, 5.0)[0]
     code = wire.connack_code(data)
     if code != 0:
         raise AssertionError(f"valid CONNECT refused: {data.hex()}")
     return data
 
 
-def _read_until(sock: socket.socket, done, timeout: float) -> tuple[bytes, bool]:
+def read_until(sock: socket.socket, done, timeout: float) -> tuple[bytes, bool]:
     """Read until done(data), EOF (closed=True) or timeout; every loop is bounded in time."""
     data, deadline = b"", time.monotonic() + timeout
     while not done(data):
@@ -58,7 +58,7 @@ def _send_steps(sock: socket.socket, case: Case) -> bool:
         try:
             if isinstance(step, float):
                 time.sleep(step)
-            elif step == b"":
+            elif step == SHUT_WR:
                 sock.shutdown(socket.SHUT_WR)
             else:
                 sock.sendall(step)
@@ -86,7 +86,7 @@ def play(host: str, port: int, case: Case) -> Observed:
                 handshake(rival, client_id, case.version)
             replies = [expect for expect in case.expect if expect.kind == "reply"]
             done = _replies_complete(replies[0]) if replies else (lambda _data: False)
-            observed.data, observed.closed = _read_until(sock, done, READ_TIMEOUT)
+            observed.data, observed.closed = read_until(sock, done, READ_TIMEOUT)
             observed.closed = observed.closed or (broke and not observed.data)
             if replies and not observed.closed:
                 observed.alive_after = _still_alive(sock)
@@ -98,7 +98,7 @@ def _still_alive(sock: socket.socket) -> bool:
         sock.sendall(wire.PINGREQ)
     except OSError:
         return False
-    data, _closed = _read_until(sock, lambda got: wire.PINGRESP in got, READ_TIMEOUT)
+    data, _closed = read_until(sock, lambda got: wire.PINGRESP in got, READ_TIMEOUT)
     return wire.PINGRESP in data
 
 

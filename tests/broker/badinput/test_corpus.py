@@ -13,24 +13,16 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.broker.badinput.cases import Case
-from tests.broker.badinput.corpus_packets import (
-    CONNECT,
-    FRAMING,
-    PROPERTIES,
-    PUBLISH,
-    SUBSCRIBE,
-    UNSUBSCRIBE,
-)
-from tests.broker.badinput.corpus_state import (
-    FLOW_CONTROL,
-    HALF_OPEN,
-    OVERSIZE,
-    PACKET_IDS,
-    SESSION_ABUSE,
-    SLOW_PARTIAL,
-    TOPIC_ALIASES,
-    UTF8,
-)
+from tests.broker.badinput.corpus.aliases import TOPIC_ALIASES
+from tests.broker.badinput.corpus.connect import CONNECT
+from tests.broker.badinput.corpus.flow import FLOW_CONTROL, PACKET_IDS
+from tests.broker.badinput.corpus.framing import FRAMING
+from tests.broker.badinput.corpus.oversize import OVERSIZE
+from tests.broker.badinput.corpus.properties import PROPERTIES
+from tests.broker.badinput.corpus.publish import PUBLISH
+from tests.broker.badinput.corpus.subscribe import SUBSCRIBE, UNSUBSCRIBE
+from tests.broker.badinput.corpus.timing import HALF_OPEN, SESSION_ABUSE, SLOW_PARTIAL
+from tests.broker.badinput.corpus.utf8 import UTF8
 from tests.broker.badinput.probe import Observed, handshake, judge, play
 
 GROUPS = {

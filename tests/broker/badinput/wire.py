@@ -175,7 +175,7 @@ def split_packets(data: bytes) -> list[tuple[int, bytes]]:
     """Every complete packet in ``data`` as (first byte, body); a trailing fragment is ignored."""
     found: list[tuple[int, bytes]] = []
     while (item := first_packet(data)) is not None:
-        first_byte, body = item
+        _first_byte, body = item
         found.append(item)
         header = 1 + len(varint(len(body)))
         data = data[header + len(body) :]

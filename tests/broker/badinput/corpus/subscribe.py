@@ -1,0 +1,198 @@
+"""Corpus: SUBSCRIBE and UNSUBSCRIBE: empty payloads, invalid filters, options, shared subscriptions."""
+
+from __future__ import annotations
+
+from tests.broker.badinput.cases import (
+    CLOSE,
+    INVALID_FILTER_V5,
+    INVALID_FILTER_V311,
+    MALFORMED,
+    PROTOCOL_ERROR,
+    SPEC_VIOLATION,
+    case,
+    disconnect,
+)
+from tests.broker.badinput.wire import (
+    SESSION_EXPIRY,
+    V5,
+    V311,
+    packet,
+    prop_u32,
+    props,
+    subscribe,
+    u16,
+    unsubscribe,
+    utf8,
+)
+
+SUBSCRIBE = [
+    case(
+        "subscribe-no-filters",
+        V5,
+        packet(0x82, u16(1) + props()),
+        SPEC_VIOLATION,
+        "MQTT-3.8.3-2",
+        "SUBSCRIBE without a filter",
+    ),
+    case(
+        "subscribe-no-filters-v311",
+        V311,
+        packet(0x82, u16(1)),
+        CLOSE,
+        "MQTT-3.8.3-3",
+        "SUBSCRIBE without a filter",
+    ),
+    case(
+        "subscribe-hash-not-last",
+        V5,
+        subscribe([("a/#/b", 0)]),
+        INVALID_FILTER_V5,
+        "MQTT-4.7.1-1",
+        "filter a/#/b",
+    ),
+    case(
+        "subscribe-hash-in-level",
+        V5,
+        subscribe([("a/b#", 0)]),
+        INVALID_FILTER_V5,
+        "MQTT-4.7.1-1",
+        "filter a/b#",
+    ),
+    case(
+        "subscribe-plus-in-level-v311",
+        V311,
+        subscribe([("a+/b", 0)], version=V311),
+        INVALID_FILTER_V311,
+        "MQTT-4.7.1-3",
+        "filter a+/b",
+    ),
+    case(
+        "subscribe-empty-filter", V5, subscribe([("", 0)]), INVALID_FILTER_V5, "MQTT-4.7.3-1", "empty filter"
+    ),
+    case(
+        "subscribe-options-reserved",
+        V5,
+        subscribe([("a", 0xC0)]),
+        disconnect(MALFORMED),
+        "MQTT-3.8.3-5",
+        "subscription options reserved bits set",
+    ),
+    case(
+        "subscribe-qos3", V5, subscribe([("a", 0x03)]), disconnect(MALFORMED), "MQTT-3.8.3-4", "maximum QoS 3"
+    ),
+    case(
+        "subscribe-qos-reserved-v311",
+        V311,
+        subscribe([("a", 0x04)], version=V311),
+        CLOSE,
+        "MQTT-3.8.3-4",
+        "requested QoS byte with reserved bits",
+    ),
+    case(
+        "subscribe-retain-handling-3",
+        V5,
+        subscribe([("a", 0x30)]),
+        SPEC_VIOLATION,
+        "MQTT5 3.8.3.1",
+        "retain handling 3",
+    ),
+    case(
+        "subscribe-shared-no-local",
+        V5,
+        subscribe([("$share/g/a", 0x04)]),
+        disconnect(PROTOCOL_ERROR),
+        "MQTT-3.8.3-4",
+        "no local on a shared subscription",
+    ),
+    case(
+        "subscribe-shared-bad-group",
+        V5,
+        subscribe([("$share/g+/a", 0)]),
+        INVALID_FILTER_V5,
+        "MQTT5 4.8.2",
+        "share name with +",
+    ),
+    case(
+        "subscribe-shared-no-filter",
+        V5,
+        subscribe([("$share/g", 0)]),
+        INVALID_FILTER_V5,
+        "MQTT5 4.8.2",
+        "$share/g without a filter",
+    ),
+    case(
+        "subscribe-packet-id-0",
+        V5,
+        subscribe([("a", 0)], packet_id=0),
+        SPEC_VIOLATION,
+        "MQTT-2.2.1-3",
+        "packet id 0",
+    ),
+    case(
+        "subscribe-truncated-filter",
+        V5,
+        packet(0x82, u16(1) + props() + u16(9) + b"ab"),
+        disconnect(MALFORMED),
+        "MQTT5 1.5.4",
+        "filter length 9, two bytes present",
+    ),
+    case(
+        "subscribe-missing-options",
+        V5,
+        packet(0x82, u16(1) + props() + utf8("a")),
+        disconnect(MALFORMED),
+        "MQTT5 3.8.3",
+        "filter without its options byte",
+    ),
+]
+
+UNSUBSCRIBE = [
+    case(
+        "unsubscribe-no-filters",
+        V5,
+        packet(0xA2, u16(1) + props()),
+        SPEC_VIOLATION,
+        "MQTT-3.10.3-2",
+        "UNSUBSCRIBE without a filter",
+    ),
+    case(
+        "unsubscribe-no-filters-v311",
+        V311,
+        packet(0xA2, u16(1)),
+        CLOSE,
+        "MQTT-3.10.3-2",
+        "UNSUBSCRIBE without a filter",
+    ),
+    case(
+        "unsubscribe-packet-id-0",
+        V5,
+        unsubscribe(["a"], packet_id=0),
+        SPEC_VIOLATION,
+        "MQTT-2.2.1-3",
+        "packet id 0",
+    ),
+    case(
+        "unsubscribe-truncated-filter",
+        V5,
+        packet(0xA2, u16(1) + props() + u16(5) + b"a"),
+        disconnect(MALFORMED),
+        "MQTT5 1.5.4",
+        "filter length 5, one byte present",
+    ),
+    case(
+        "unsubscribe-flags-v311",
+        V311,
+        unsubscribe(["a"], version=V311, first_byte=0xA0),
+        CLOSE,
+        "MQTT-3.10.1-1",
+        "UNSUBSCRIBE fixed-header flags 0000",
+    ),
+    case(
+        "unsubscribe-forbidden-property",
+        V5,
+        unsubscribe(["a"], properties=props(prop_u32(SESSION_EXPIRY, 5))),
+        SPEC_VIOLATION,
+        "MQTT5 2.2.2.2",
+        "Session Expiry Interval in UNSUBSCRIBE",
+    ),
+]
