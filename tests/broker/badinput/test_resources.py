@@ -16,7 +16,7 @@ HUGE_HEADER = b"\x30\xff\xff\xff\x7f"  # PUBLISH, Remaining Length 268435455 (25
 RSS_BOUND_KB = 20 * 1024
 
 
-def _rss_kb(pid: int) -> int:
+def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
@@ -42,10 +42,10 @@ def _declare_huge(host: str, port: int, index: int) -> None:
 def test_declared_256mb_does_not_grow_memory(arena) -> None:
     """[MQTT-3.2.2-15] / max_packet_size: the broker must refuse on the header, not allocate."""
     pid = arena.broker.process.pid
-    before = _rss_kb(pid)
+    before = rss_kb(pid)
     for index in range(24):
         _declare_huge(arena.broker.host, arena.broker.port, index)
-    after = _rss_kb(pid)
+    after = rss_kb(pid)
     assert after - before < RSS_BOUND_KB, f"RSS grew from {before} kB to {after} kB"
 
 
