@@ -88,7 +88,7 @@ def test_subscribe_and_read_rules():
 
 
 def test_will_is_only_published_where_the_client_may_write():
-    """A will the client may not write refuses the CONNECT (Not authorized), as in Mosquitto 2."""
+    """A will the client may not write refuses the CONNECT (Not authorized)."""
     hub = _hub()
     admin = _login(hub, "admin", "admin", b"root")
     admin.subscribe("other/#", "open/#")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -13,7 +14,7 @@ from broker.auth import PasswordFile
 from broker.codec import ReasonCode, Will
 from broker.config import BrokerConfig, ListenerConfig
 from tests.broker.security.helpers import V5, V311, PahoClient, WireClient, running, wait_until
-from tests.support.brokers import perch_broker
+from tests.support.brokers import mosquitto_broker, perch_broker
 from tests.support.tools import require_tool
 
 NOT_AUTHORIZED_V311 = 5
@@ -128,3 +129,17 @@ def test_sighup_reloads_the_password_file(tmp_path: Path) -> None:
         broker.process.send_signal(signal.SIGHUP)
         assert wait_until(lambda: mosquitto_pub(broker.port, "-u", "second", "-P", "two").returncode == 0)
         assert mosquitto_pub(broker.port, "-u", "first", "-P", "one").returncode == 0
+
+
+@pytest.mark.interop
+def test_mosquitto_accepts_the_will_perch_refuses(tmp_path: Path) -> None:
+    """The documented difference: Mosquitto 2 lets in a client whose will topic the ACL denies."""
+    acl = tmp_path / "acl"
+    acl.write_text("topic readwrite open/#\n")
+    acl.chmod(0o644)
+    tmp_path.chmod(0o755)
+    run_as = "user root\n" if os.geteuid() == 0 else ""
+    with mosquitto_broker(extra_config=f"{run_as}acl_file {acl}\n") as mosquitto:
+        client = WireClient(mosquitto.port, V5)
+        assert client.connect("w", will=Will("closed/will", b"x")).reason_code == 0
+        client.close()
