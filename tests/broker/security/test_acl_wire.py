@@ -9,8 +9,9 @@ import paho.mqtt.client as paho
 import pytest
 
 from broker.auth import PasswordFile
+from broker.codec import Publish, PubRec
 from broker.config import BrokerConfig, ListenerConfig
-from tests.broker.security.helpers import PahoClient, paho_clients, running
+from tests.broker.security.helpers import V5, PahoClient, WireClient, paho_clients, running
 
 NOT_AUTHORIZED_V5, FAILURE_V311 = 0x87, 0x80
 ACL = """\
@@ -98,3 +99,19 @@ def test_a_will_on_a_refused_topic_is_refused_at_connect(broker: int, version: i
         allowed = PahoClient(f"spy-ok-{version}", version, "spy", "spypw")
         made.append(allowed)
         assert not allowed.connect(broker, will=("public/will", b"gone")).is_failure
+
+
+def test_refused_qos2_gets_pubrec_not_authorized_and_is_never_delivered(broker: int) -> None:
+    """[MQTT-3.3.4-1] a QoS 2 PUBLISH is answered with PUBREC; MQTT 5 carries the refusal (0x87) in it."""
+    with paho_clients() as made:
+        admin = PahoClient("admin-qos2", paho.MQTTv5, "admin", "adminpw")
+        made.append(admin)
+        assert not admin.connect(broker).is_failure
+        admin.subscribe("#")
+        spy = WireClient(broker, V5)
+        assert spy.connect("spy-qos2", "spy", b"spypw").reason_code == 0
+        spy.send(Publish(topic="secret/q2", payload=b"no", qos=2, packet_id=7))
+        answer = spy.read()
+        assert isinstance(answer, PubRec) and (answer.packet_id, answer.reason_code) == (7, NOT_AUTHORIZED_V5)
+        spy.close()
+        assert admin.received() == []
