@@ -105,6 +105,9 @@ class BrokerConfig:
         from broker.server.security import validate_security
 
         validate_security(self)
+        from broker.server.durability import validate_persistence_and_bridges
+
+        validate_persistence_and_bridges(self)
 
     def protocol_limits(self) -> ProtocolLimits:
         return ProtocolLimits(

@@ -141,6 +141,8 @@ class BridgeConfig:
     max_spooled_messages: int = 100_000
     max_spooled_bytes: int = 64 * 1024 * 1024
     reconnect_delay: tuple[float, float] = (1.0, 60.0)
+    local_username: str | None = None  # Perch's own user for the local side, when anonymous is off
+    local_password_file: str | None = None  # its password: the file's first line
     host: str = field(init=False, repr=False, default="")
     port: int = field(init=False, repr=False, default=1883)
 
@@ -175,6 +177,15 @@ class BridgeConfig:
                 f"bridge {self.name}.password_file", f"cannot read a password: {error}"
             ) from error
 
+    def read_local_password(self) -> str:
+        """The local user's password: the first line of ``local_password_file``."""
+        try:
+            return Path(self.local_password_file or "").read_text().splitlines()[0].strip()
+        except (OSError, IndexError) as error:
+            raise BridgeConfigError(
+                f"bridge {self.name}.local_password_file", f"cannot read a password: {error}"
+            ) from error
+
     @classmethod
     def from_mapping(cls, data: Any, path: str = "bridges[0]") -> BridgeConfig:
         data = _check_keys(data, tuple(n for n in _field_names(cls) if n not in ("host", "port")), path)
@@ -190,6 +201,10 @@ class BridgeConfig:
         parse_address(_typed(data, "address", str, path, None), f"{path}.address")
         if data.get("password") is not None and data.get("password_file") is not None:
             raise BridgeConfigError(f"{path}.password_file", "give password or password_file, not both")
+        if (data.get("local_username") is None) != (data.get("local_password_file") is None):
+            raise BridgeConfigError(
+                f"{path}.local_username", "give local_username and local_password_file together"
+            )
         return cls(
             name=name,
             address=data["address"],
@@ -204,6 +219,8 @@ class BridgeConfig:
             max_spooled_messages=_ranged(data, "max_spooled_messages", path, 100_000, 1, 10_000_000),
             max_spooled_bytes=_ranged(data, "max_spooled_bytes", path, 64 << 20, 1024, 1 << 40),
             reconnect_delay=_delays(data, path),
+            local_username=_typed(data, "local_username", str, path, None),
+            local_password_file=_typed(data, "local_password_file", str, path, None),
         )
 
 

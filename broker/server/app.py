@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from broker.config import BrokerConfig
 from broker.core.broker import Broker
+from broker.server.bridges import BridgeSetupError, ServerBridges
 from broker.server.drops import DropReporter
 from broker.server.durability import Durability, PersistenceUnavailable, open_durability
 from broker.server.security import ServerSecurity
@@ -50,6 +51,7 @@ class BrokerServer:
         self._timer: asyncio.TimerHandle | None = None
         self._drops = DropReporter()
         self.durability: Durability | None = None  # with broker.persistence: the store (server/durability.py)
+        self.bridges = ServerBridges(self.config, self.broker)
 
     async def start(self) -> None:
         """Open every listener; raises ListenError naming the one that failed."""
@@ -77,6 +79,11 @@ class BrokerServer:
             scheme = listener.scheme
             self.ports.setdefault(scheme, port)
             self.listening.append((scheme, listener.bind, port))
+        try:
+            await self.bridges.start(self.listening)
+        except BridgeSetupError as error:
+            await self.stop()
+            raise ListenError(str(error)) from error
         self._tick()
 
     def _tick(self) -> None:
@@ -84,6 +91,7 @@ class BrokerServer:
         now = self.clock()
         self.broker.tick(now)
         self._drops.check(self.broker.sessions, now)
+        self.bridges.publish_states(now)
         if self.durability is not None:
             self.durability.tick()
         for transport in list(self.transports):
@@ -98,6 +106,7 @@ class BrokerServer:
         self._timer = asyncio.get_running_loop().call_later(TICK_SECONDS, self._tick)
 
     async def stop(self) -> None:
+        await self.bridges.stop()  # while the listeners still run: the bridges drain to them
         if self._timer is not None:
             self._timer.cancel()
         for server in self._servers:

@@ -141,3 +141,17 @@ def open_durability(raw: dict | None, broker: Broker, clock: Callable[[], float]
     if raw is None:
         return None
     return Durability.open(PersistenceConfig.from_mapping(raw), broker, clock)
+
+
+def validate_persistence_and_bridges(config: Any) -> None:
+    """Check ``broker.persistence`` and ``broker.bridges`` at load time, as ConfigError with the YAML path."""
+    from broker.bridge.config import BridgeConfigError, bridges_from_mapping
+    from broker.config import ConfigError
+    from broker.persistence.config import PersistenceConfigError
+
+    try:
+        if config.persistence is not None:
+            PersistenceConfig.from_mapping(config.persistence)
+        bridges_from_mapping(config.bridges or None)
+    except (PersistenceConfigError, BridgeConfigError) as error:
+        raise ConfigError(error.path, error.message) from error
