@@ -69,11 +69,32 @@ def _decode_publish_properties(topic: str, buf: Buffer, pos: int, end: int) -> t
     return properties, pos
 
 
+TOPIC_FIELD_CACHE_SIZE = 4096
+_topic_fields: dict[str | bytes, bytes] = {}
+
+
 def _topic_field(topic: str | bytes) -> bytes:
+    """The length-prefixed topic, cached per topic (sensor topics repeat; bounded, cleared when full)."""
+    field = _topic_fields.get(topic)
+    if field is not None:
+        return field
     raw = topic.encode() if isinstance(topic, str) else topic
     if len(raw) > 0xFFFF:
         raise ValueError(f"topic of {len(raw)} bytes exceeds 65535")
-    return len(raw).to_bytes(2, "big") + raw
+    field = len(raw).to_bytes(2, "big") + raw
+    if len(_topic_fields) >= TOPIC_FIELD_CACHE_SIZE:
+        _topic_fields.clear()
+    _topic_fields[topic] = field
+    return field
+
+
+def encode_plain_publish(topic: str, payload: bytes) -> bytes:
+    """A QoS 0 PUBLISH without RETAIN, DUP or properties: the bytes 3.1 and 3.1.1 subscribers get for
+    most messages, so fan-in and fan-out build them with one cached lookup and one join."""
+    topic_field = _topic_field(topic)
+    remaining = len(topic_field) + len(payload)
+    length_field = _SMALL_VARINTS[remaining] if remaining < 128 else encode_varint(remaining)
+    return b"".join((b"\x30", length_field, topic_field, payload))
 
 
 def encode_publish(

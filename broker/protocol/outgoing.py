@@ -11,12 +11,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from broker.codec import EMPTY_PROPERTIES, Properties, ProtocolVersion
-from broker.codec.publish import PublishTemplate
+from broker.codec.publish import PublishTemplate, encode_plain_publish
 from broker.core.messages import Delivery, Message
 from broker.core.sessions import Outgoing
 
 if TYPE_CHECKING:
     from broker.protocol.connection import Connection
+
+V5 = ProtocolVersion.V5
+PLAIN = 0  # Message.encodings key: QoS 0 bytes without RETAIN for 3.1/3.1.1 (bytes, not a template)
 
 
 def _properties_for(message: Message, delivery: Delivery, alias: int | None, now: float) -> Properties:
@@ -97,12 +100,21 @@ def send_publish(conn: Connection, delivery: Delivery, packet_id: int | None, du
 
 def deliver(conn: Connection, delivery: Delivery) -> None:
     """Send a routed message now, or queue it in the session when the send window is full."""
-    expires_at = delivery.message.expires_at
-    if expires_at is not None and conn.clock() >= expires_at:
+    message = delivery.message
+    if message.expires_at is not None and conn.clock() >= message.expires_at:
         return
     if delivery.qos == 0:
         if conn.is_congested:
             conn.broker.stats.publish_dropped += 1  # a slow reader loses QoS 0, never the broker
+        elif conn.version != V5 and not delivery.retain:  # the common case, kept to a few lookups
+            data = message.encodings.get(PLAIN)
+            if data is None:
+                data = message.encodings[PLAIN] = encode_plain_publish(message.topic, message.payload)
+            if len(data) > conn.client_maximum_packet_size:
+                conn.broker.stats.publish_dropped += 1
+                return
+            conn.write(data)
+            conn.broker.stats.publish_sent += 1
         else:
             send_publish(conn, delivery, None)
         return

@@ -14,6 +14,8 @@ from broker.codec import (
     encode,
     encode_publish,
 )
+from broker.codec import publish as publish_codec
+from broker.codec.publish import encode_plain_publish
 
 V311, V5 = ProtocolVersion.V311, ProtocolVersion.V5
 
@@ -80,3 +82,18 @@ def test_decoded_payload_is_independent_bytes() -> None:
 def test_too_long_topic_is_a_local_error() -> None:
     with pytest.raises(ValueError, match="65535"):
         encode_publish("x" * 70_000, b"", 0, False, False, None, None, V311)
+
+
+@pytest.mark.parametrize("payload", [b"21.4", b"p" * 200, b""])
+def test_plain_publish_is_what_encode_publish_gives_for_qos0_without_flags(payload: bytes) -> None:
+    """encode_plain_publish is the 3.1.1 QoS 0 fast path: same bytes, including 2-byte remaining lengths."""
+    expected = encode_publish("é/t", payload, 0, False, False, None, None, V311)
+    assert encode_plain_publish("é/t", payload) == expected
+    assert encode_plain_publish("é/t", payload) == expected  # second call: the cached topic field
+
+
+def test_topic_field_cache_is_bounded() -> None:
+    for n in range(publish_codec.TOPIC_FIELD_CACHE_SIZE + 10):
+        encode_plain_publish(f"bounded/{n}", b"")
+    assert len(publish_codec._topic_fields) <= publish_codec.TOPIC_FIELD_CACHE_SIZE
+    assert decode_packet(encode_plain_publish("bounded/1", b"v"), V311) == Publish("bounded/1", b"v")

@@ -112,3 +112,28 @@ def test_encoded_bytes_are_shared_between_subscribers_of_the_same_variant():
     assert len(message_encodings) == 3
     assert all(e is message_encodings[0] for e in message_encodings)
     assert len(message_encodings[0]) == 1
+
+
+def test_plain_qos0_is_encoded_once_for_every_v311_subscriber():
+    """QoS 0 without RETAIN for 3.1.1 subscribers: one byte string shared by all of them, laid out as
+    section 3.3 says (fixed header 0x30, remaining length, topic, payload)."""
+    hub = Hub()
+    subscribers = [hub.connected(name, V311) for name in ("a", "b")]
+    for subscriber in subscribers:
+        subscriber.subscribe("t/#", qos=0)
+    hub.connected("pub", V311).publish("t/1", b"21.4")
+    expected = bytes.fromhex("30 09 0003 742f31 32312e34")
+    sent = [s.connection.take_output() for s in subscribers]
+    assert sent == [expected, expected]
+
+
+def test_plain_qos0_respects_a_v5_subscribers_own_encoding():
+    """A v5 subscriber of the same message still gets its own variant (subscription identifier)."""
+    hub = Hub()
+    plain = hub.connected("plain", V311)
+    plain.subscribe("t", qos=0)
+    tagged = hub.connected("tagged", V5)
+    tagged.subscribe("t", qos=0, properties=Properties(subscription_identifiers=[7]))
+    hub.connected("pub", V311).publish("t", b"x")
+    assert plain.received_publishes()[0].payload == b"x"
+    assert tagged.received_publishes()[0].properties.subscription_identifiers == [7]
