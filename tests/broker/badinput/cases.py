@@ -26,7 +26,10 @@ class Expect:
 
     def describe(self) -> str:
         if self.kind == "reply":
-            return "reply " + ", ".join(f"{first:#04x} {body.hex()}.." for first, body in self.packets)
+            shown = [f"{first:#04x} {body.hex()}.." for first, body in self.packets]
+            if len(shown) > 3:
+                shown = [f"{len(shown)} packets: {shown[0]}", "...", shown[-1]]
+            return "reply " + (", ".join(shown) or "nothing, still open")
         codes = "/".join(f"{code:#04x}" for code in self.codes)
         return f"{self.kind} {codes}".strip()
 

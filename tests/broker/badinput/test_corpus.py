@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +50,13 @@ def test_corpus_is_large_and_ids_unique() -> None:
     assert len(ids) >= 70
     assert len(set(ids)) == len(ids)
     assert all(cases for cases in GROUPS.values())
+
+
+def test_every_case_is_documented() -> None:
+    """docs/bad-input.md lists every case id, so the issue note never drifts from the corpus."""
+    text = (Path(__file__).resolve().parents[3] / "docs" / "bad-input.md").read_text()
+    undocumented = [case.id for case in CORPUS if f"`{case.id}`" not in text]
+    assert not undocumented
 
 
 @pytest.fixture(scope="module")

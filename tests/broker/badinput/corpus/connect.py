@@ -43,7 +43,7 @@ CONNECT = [
     ),
     case(
         "connect-level-6",
-        V5,
+        6,  # the level sent; no prelude for unconnected cases
         connect("n", 6, properties=b""),
         connack(0x01, UNSUPPORTED_VERSION),
         "MQTT-3.1.2-2",
@@ -52,7 +52,7 @@ CONNECT = [
     ),
     case(
         "connect-level-0",
-        V5,
+        0,
         connect("n", 0, properties=b""),
         connack(0x01, UNSUPPORTED_VERSION),
         "MQTT-3.1.2-2",

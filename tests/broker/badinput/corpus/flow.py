@@ -32,7 +32,7 @@ FLOW_CONTROL = [
         V5,
         qos2_publishes(1, 2, 3, 4, 5, 6),
         disconnect(RECEIVE_MAXIMUM_EXCEEDED),
-        "MQTT-3.3.4-9",
+        "MQTT-3.3.4-7",
         "six unreleased QoS 2 PUBLISHes against Receive Maximum 5",
     ),
     case(
@@ -40,7 +40,7 @@ FLOW_CONTROL = [
         V5,
         qos2_publishes(1, 2, 3, 4, 5) + pubrel(1) + qos2_publishes(6),
         reply(*[(PUBREC, u16(i)) for i in range(1, 6)], (PUBCOMP, u16(1)), (PUBREC, u16(6))),
-        "MQTT-3.3.4-9",
+        "MQTT-3.3.4-7",
         "a PUBREL frees a slot: the sixth QoS 2 is accepted",
     ),
     case(
@@ -56,7 +56,7 @@ FLOW_CONTROL = [
         V311,
         pubrel(7),
         reply((PUBCOMP, u16(7))),
-        "MQTT-4.3.3-1",
+        "MQTT 3.1.1 3.6.4",
         "PUBREL for a packet id never received: PUBCOMP",
     ),
     case(
@@ -83,7 +83,7 @@ PACKET_IDS = [
         V5,
         qos2_publishes(3) + publish("fc", qos=2, packet_id=3, flags=0x0C),
         reply((PUBREC, u16(3)), (PUBREC, u16(3))),
-        "MQTT-4.3.3-9",
+        "MQTT5 4.3.3",
         "QoS 2 resent before PUBREL: PUBREC again",
     ),
     case(
@@ -91,7 +91,7 @@ PACKET_IDS = [
         V311,
         publish("fc", qos=2, packet_id=3, version=V311) * 2,
         reply((PUBREC, u16(3)), (PUBREC, u16(3))),
-        "MQTT-4.3.3-2",
+        "MQTT 3.1.1 4.3.3",
         "QoS 2 resent before PUBREL",
     ),
     case("ids-pubrel-0", V5, pubrel(0), SPEC_VIOLATION, "MQTT-2.2.1-3", "PUBREL with packet id 0"),

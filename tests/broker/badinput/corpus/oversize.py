@@ -60,7 +60,7 @@ OVERSIZE = [
         publish("a", b"p" * (MIB - 6)),
         disconnect(PACKET_TOO_LARGE),
         "MQTT-3.2.2-15",
-        "PUBLISH of 1 MiB + 1 byte, all sent",
+        "PUBLISH of 1 MiB + 2 bytes, all sent",
     ),
     case(
         "oversize-publish-2mb-v311",

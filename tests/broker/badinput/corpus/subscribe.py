@@ -78,14 +78,19 @@ SUBSCRIBE = [
         "subscription options reserved bits set",
     ),
     case(
-        "subscribe-qos3", V5, subscribe([("a", 0x03)]), disconnect(MALFORMED), "MQTT-3.8.3-4", "maximum QoS 3"
+        "subscribe-qos3",
+        V5,
+        subscribe([("a", 0x03)]),
+        disconnect(MALFORMED),
+        "MQTT5 3.8.3.1",
+        "maximum QoS 3",
     ),
     case(
         "subscribe-qos-reserved-v311",
         V311,
         subscribe([("a", 0x04)], version=V311),
         CLOSE,
-        "MQTT-3.8.3-4",
+        "MQTT-3-8.3-4",
         "requested QoS byte with reserved bits",
     ),
     case(
