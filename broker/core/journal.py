@@ -177,9 +177,8 @@ class Journal:
                 store.message_acknowledged(client_id, packet_id)
                 del recorded[packet_id]
         popped, appended = _queue_change(mirror.queue, session.queue)
-        for _ in range(popped):
-            store.message_dropped(client_id)  # left the queue: sent (recorded below) or expired
-            mirror.queue.popleft()
+        if popped:
+            self._record_pops(mirror, current, popped)
         for packet_id, outgoing in current.items():
             known = recorded.get(packet_id)
             if known is None:
@@ -191,6 +190,19 @@ class Journal:
         for delivery in appended:
             self._queued(client_id, delivery, None)
             mirror.queue.append(delivery)
+
+    def _record_pops(self, mirror: _Mirror, current: dict[int, Outgoing], popped: int) -> None:
+        """Messages that left the front of the queue: sent with a packet id (a few bytes:
+        MESSAGE_SENT, the message is already stored) or skipped as expired (MESSAGE_DROPPED)."""
+        client_id = mirror.session.client_id
+        new_sends = {id(o.delivery): o for pid, o in current.items() if pid not in mirror.inflight}
+        for _ in range(popped):
+            outgoing = new_sends.get(id(mirror.queue.popleft()))
+            if outgoing is None:
+                self.store.message_dropped(client_id)
+            else:
+                self.store.message_sent(client_id, None, outgoing.packet_id)
+                mirror.inflight[outgoing.packet_id] = (outgoing, False)
 
     def _queued(self, client_id: str, delivery: Delivery, packet_id: int | None) -> None:
         message = stored_message(delivery.message, self.clock(), self.wall_clock())
@@ -218,7 +230,10 @@ def _copy_into(mirror: _Mirror, session: Session) -> None:
 
 
 class JournalledRetainedStore(RetainedStore):
-    """The retained store, recording each message kept or deleted (``journal_store`` None: not yet)."""
+    """The retained store, recording each message kept or deleted (``journal_store`` None: not yet).
+
+    ``$SYS`` topics are not recorded.
+    """
 
     def __init__(self, max_messages: int, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(max_messages)
@@ -227,11 +242,16 @@ class JournalledRetainedStore(RetainedStore):
 
     def store(self, message: Message) -> bool:
         kept = super().store(message)
-        if kept and message.payload and self.journal_store is not None:
+        if kept and message.payload and self.journal_store is not None and not _is_sys(message.topic):
             self.journal_store.retained_set(stored_message(message, self.clock(), time.time()))
         return kept
 
     def _delete(self, levels: list[str]) -> None:
         super()._delete(levels)
-        if self.journal_store is not None:
+        if self.journal_store is not None and levels[0] != "$SYS":
             self.journal_store.retained_cleared("/".join(levels))
+
+
+def _is_sys(topic: str) -> bool:
+    """``$SYS`` is rebuilt by the running broker; storing it would only wear the card."""
+    return topic.startswith("$SYS/")
