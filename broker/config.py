@@ -1,8 +1,9 @@
 """The ``broker:`` section of the appliance YAML: dataclasses with defaults, validated strictly.
 
 Unknown keys are errors with a "did you mean" hint; every error names its YAML path
-(``broker.listeners[1].port``) and what was expected. Until authentication lands, anonymous access
-is allowed and listeners bind 127.0.0.1 by default.
+(``broker.listeners[1].port``) and what was expected. Listeners bind 127.0.0.1 unless ``bind`` says
+otherwise; once ``listeners`` is given, anonymous access is off unless ``allow_anonymous`` turns it on
+(Mosquitto 2's secure default, ``broker/server/security.py``).
 """
 
 from __future__ import annotations
