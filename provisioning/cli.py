@@ -66,6 +66,11 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 
 def provision(args: argparse.Namespace) -> int:
+    from importlib.util import find_spec
+
+    if find_spec("fabric") is None:
+        print("perch provision needs Fabric: pip install 'perch[provision]'", file=sys.stderr)
+        return EXIT_FAILURE
     from provisioning.connection import SshOptions, check_options, parse_target
     from provisioning.errors import BadInputError
     from provisioning.plans import build_plan, split_hosts_and_task
