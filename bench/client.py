@@ -88,9 +88,10 @@ def rss_bytes(pid: int) -> int:
 
 def count_uniform(
     sockets: list[socket.socket], expected_each: int, deadline: float, idle_timeout: float
-) -> tuple[int, float]:
+) -> tuple[int, float, int]:
     """Count identical-size PUBLISH packets on several sockets until each has expected_each, the
-    deadline passes or nothing arrives for idle_timeout. Returns (total count, time of last byte)."""
+    deadline passes or nothing arrives for idle_timeout. Returns (total count, time of last byte,
+    how many sockets got fewer than expected_each)."""
     counters = {sock.fileno(): packets.UniformCounter() for sock in sockets}
     by_fd = {sock.fileno(): sock for sock in sockets}
     waiting = set(by_fd)
@@ -115,4 +116,5 @@ def count_uniform(
                 waiting.discard(fd)
         if ready:
             last_byte = time.monotonic()
-    return sum(counter.count for counter in counters.values()), last_byte
+    short = sum(1 for counter in counters.values() if counter.count < expected_each)
+    return sum(counter.count for counter in counters.values()), last_byte, short

@@ -56,10 +56,11 @@ def _subscribers(ready, start, load: Load, names: list[str], topic_filter: str, 
     ready()
     started = start()
     deadline = started + load.seconds + IDLE_TIMEOUT
-    received, last_byte = count_uniform([c.sock for c in clients], expected_each, deadline, IDLE_TIMEOUT)
+    sockets = [client.sock for client in clients]
+    received, last_byte, short = count_uniform(sockets, expected_each, deadline, IDLE_TIMEOUT)
     for client in clients:
         client.sock.close()
-    return {"received": received, "elapsed": last_byte - started}
+    return {"received": received, "elapsed": last_byte - started, "short_subscribers": short}
 
 
 def _summary(results: list[dict[str, Any]], copies: int) -> dict[str, float]:
@@ -73,6 +74,7 @@ def _summary(results: list[dict[str, Any]], copies: int) -> dict[str, float]:
         "received": received,
         "expected": expected,
         "loadgen_cpu": cpu / elapsed if elapsed > 0 else 0.0,
+        "short_subscribers": sum(result.get("short_subscribers", 0) for result in results),
     }
 
 
