@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import time
 
+from bench.brokers import perch_source
 from bench.runner import Results
 from bench.scenarios import CPU_ROWS, METRICS, Metric
 
@@ -140,10 +141,30 @@ def machine_text() -> str:
     )
 
 
+def perch_text() -> str:
+    """Which Perch was measured: the commit of its checkout, and whether its broker had local edits."""
+    source = str(perch_source())
+    try:
+        commit = subprocess.run(
+            ["git", "-C", source, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        edits = subprocess.run(
+            ["git", "-C", source, "status", "--porcelain", "--", "broker", "perch.py"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "Perch (commit unknown)"
+    if not commit:
+        return "Perch (commit unknown)"
+    return f"Perch at commit {commit}" + (" with uncommitted broker edits" if edits else "")
+
+
 def render(results: Results, command: str) -> str:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(results.started))
     parts = [
-        f"Measured {when} on {machine_text()}.",
+        f"Measured {when} on {machine_text()}; {perch_text()}.",
         f"Command: `{command}`; medians of {results.rounds} round(s), brokers alternated and started "
         f"fresh for every scenario; {results.seconds:.0f} s in all.",
         "",
