@@ -91,7 +91,7 @@ def provision(args: argparse.Namespace) -> int:
             port=args.port,
             user=args.user,
             connect_timeout=args.timeout,
-            sudo_password=getpass.getpass("sudo password: ") if args.ask_sudo_password else None,
+            sudo_password=ask_sudo_password() if args.ask_sudo_password else None,
         )
         check_options(options)
         plan = build_plan(task_words)
@@ -102,6 +102,13 @@ def provision(args: argparse.Namespace) -> int:
         return run_everywhere(targets, options, plan)
     finally:
         plan.close()
+
+
+def ask_sudo_password() -> str:
+    """From the terminal without echo, or the first line of stdin when it is not a terminal."""
+    if sys.stdin.isatty():
+        return getpass.getpass("sudo password: ")
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def build_wheels(hosts: list[str], arguments: list[str]) -> int:

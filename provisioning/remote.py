@@ -39,10 +39,15 @@ def as_root(connection: Connection, command: str, check: bool = True, **kwargs: 
         wrapped = f"sudo -n -- sh -c {shlex.quote(command)}"
         result = connection.run(wrapped, hide=True, warn=True, timeout=COMMAND_TIMEOUT_SECONDS, **kwargs)
     else:
+        from invoke.exceptions import AuthFailure
+
         wrapped = f"sh -c {shlex.quote(command)}"
-        result = connection.sudo(
-            wrapped, hide=True, warn=True, in_stream=False, timeout=COMMAND_TIMEOUT_SECONDS, **kwargs
-        )
+        try:
+            result = connection.sudo(
+                wrapped, hide=True, warn=True, in_stream=False, timeout=COMMAND_TIMEOUT_SECONDS, **kwargs
+            )
+        except AuthFailure:
+            raise SudoError(f"sudo failed for {connection.user}: the sudo password was refused") from None
     stderr = result.stderr.lower()
     if result.exited != 0 and stderr.startswith("sudo") and any(r in stderr for r in SUDO_REFUSALS):
         raise SudoError(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.provisioning.testpi import SshKeys, TestPi, booted_test_pi, run_provision
+from tests.provisioning.testpi import ADMIN_SUDO_PASSWORD, SshKeys, TestPi, booted_test_pi, run_provision
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -69,6 +69,20 @@ def test_a_user_without_sudo_gets_a_clear_error_and_nothing_changes(pi: TestPi) 
     line = one_error_line(result.stderr, target)
     assert "sudo failed for guest:" in line and "password is required" in line
     assert pi.sh("getent passwd perch", check=False) == ""
+
+
+@pytest.mark.parametrize(("password", "code"), [(ADMIN_SUDO_PASSWORD, 0), ("not-it", 1)])
+def test_sudo_with_a_password_works_without_a_terminal(pi: TestPi, password: str, code: int) -> None:
+    target = f"admin@{pi.address}"
+    result = run_provision(
+        "--key", str(pi.keys.key), "--known-hosts", str(pi.known_hosts),
+        "--ask-sudo-password", target, "logs", stdin=password + "\n",
+    )  # fmt: skip
+    assert result.returncode == code, result.stderr
+    if code:
+        assert "sudo failed for admin: the sudo password was refused" in result.stderr
+    else:
+        assert result.stdout.strip().splitlines()[-1] == f"{target}: ok, no changes"
 
 
 def test_one_unreachable_host_does_not_stop_the_others(pi: TestPi) -> None:

@@ -3,9 +3,10 @@
 Built on the image component's helpers (``tests.support.debian_root`` for the cached debootstrap root,
 ``tests.support.nspawn`` for the boot). Before booting, the copy is made to look like a fresh Raspberry Pi
 OS Lite as far as provisioning can tell: a ``pi`` user with password-less sudo and the test's SSH key, a
-``guest`` user without sudo, a ``config.txt`` in ``/boot/firmware``, a host name, and a fresh SSH host key
-whose public half is written to a known_hosts file for the test. The packages ``bootstrap`` installs are
-already in the root (the namespace has no route to a package mirror), so bootstrap finds them present.
+``guest`` user without sudo, an ``admin`` whose sudo asks for a password, a ``config.txt`` in
+``/boot/firmware``, a host name, and a fresh SSH host key whose public half is written to a known_hosts
+file for the test. The packages ``bootstrap`` installs are already in the root (the namespace has no route
+to a package mirror), so bootstrap finds them present.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ dtparam=audio=on
 [all]
 """
 SSH_WAIT_SECONDS = 20
+ADMIN_SUDO_PASSWORD = "sudo-needs-this"  # the admin user's sudo asks for it (as on a hardened Pi)
 PROVISION_TIMEOUT_SECONDS = 300
 
 
@@ -99,10 +101,10 @@ class TestPi:
         return int(self.sh(f"systemctl show -p MainPID --value {unit}").strip() or 0)
 
 
-def run_provision(*arguments: str) -> subprocess.CompletedProcess:
+def run_provision(*arguments: str, stdin: str = "") -> subprocess.CompletedProcess:
     environment = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     return subprocess.run(
-        [sys.executable, "-m", "perch", "provision", *arguments],
+        [sys.executable, "-m", "perch", "provision", *arguments], input=stdin, start_new_session=True,
         capture_output=True, text=True, timeout=PROVISION_TIMEOUT_SECONDS, cwd=REPO_ROOT, env=environment,
     )  # fmt: skip
 
@@ -117,10 +119,14 @@ def prepare_root(root: Path, hostname: str, keys: SshKeys) -> str:
     (root / "etc/hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {hostname}\n")
     _chroot(root, "useradd", "--create-home", "--shell", "/bin/bash", "--groups", "sudo", "pi")
     _chroot(root, "useradd", "--create-home", "--shell", "/bin/bash", "guest")
+    _chroot(root, "useradd", "--create-home", "--shell", "/bin/bash", "--groups", "sudo", "admin")
+    subprocess.run(
+        ["chroot", str(root), "chpasswd"], input=f"admin:{ADMIN_SUDO_PASSWORD}\n", text=True, check=True
+    )
     (root / "etc/sudoers.d/010_pi-nopasswd").write_text("pi ALL=(ALL) NOPASSWD: ALL\n")
     (root / "etc/sudoers.d/010_pi-nopasswd").chmod(0o440)
     public_key = keys.key.with_suffix(".pub").read_text()
-    for user in ("pi", "guest"):
+    for user in ("pi", "guest", "admin"):
         ssh_folder = root / "home" / user / ".ssh"
         ssh_folder.mkdir(mode=0o700)
         (ssh_folder / "authorized_keys").write_text(public_key)
