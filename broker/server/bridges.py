@@ -13,12 +13,13 @@ import asyncio
 import logging
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from broker.core.messages import Message
 
 if TYPE_CHECKING:
     from broker.bridge import Bridge
+    from broker.bridge.config import BridgeConfig
     from broker.config import BrokerConfig
     from broker.core.broker import Broker
 
@@ -39,11 +40,12 @@ def bridge_state_dir(config: BrokerConfig) -> Path:
     return Path(tempfile.gettempdir()) / "perch-bridges"
 
 
-def local_port(config: BrokerConfig, listening: list[tuple[str, str, int]]) -> int:
-    """The port of a plain MQTT listener the bridges can reach on 127.0.0.1."""
-    for scheme, bind, port in listening:
+def local_listener(config: BrokerConfig, listening: list[tuple[str, str, int]]) -> tuple[int, bool]:
+    """(port, admits anonymous clients) of a plain MQTT listener the bridges reach on 127.0.0.1."""
+    for (scheme, bind, port), listener in zip(listening, config.listeners, strict=False):
         if scheme == "mqtt" and bind in LOOPBACK_REACHABLE:
-            return port
+            anonymous = listener.allow_anonymous
+            return port, config.allow_anonymous if anonymous is None else anonymous
     raise BridgeSetupError(
         "broker.bridges: a bridge needs a plain MQTT listener bound to 127.0.0.1 (or all addresses)"
     )
@@ -67,12 +69,21 @@ class ServerBridges:
             return
         from broker.bridge import Bridge
 
-        port = local_port(self.config, listening)
+        port, anonymous = local_listener(self.config, listening)
         state_dir = bridge_state_dir(self.config)
         for bridge_config in self.configs:
-            bridge = Bridge(
-                bridge_config, "127.0.0.1", port, state_dir, local_credentials=_credentials(bridge_config)
-            )
+            if not anonymous and bridge_config.local_username is None:
+                log.warning(
+                    "bridge %s: the listener on 127.0.0.1:%d refuses anonymous clients; give the bridge "
+                    "local_username and local_password_file",
+                    bridge_config.name,
+                    port,
+                )
+            try:
+                credentials = _credentials(bridge_config)
+            except ValueError as error:  # an unreadable local_password_file
+                raise BridgeSetupError(str(error)) from error
+            bridge = Bridge(bridge_config, "127.0.0.1", port, state_dir, local_credentials=credentials)
             bridge.start()
             self.bridges.append(bridge)
             log.info("bridge %s: forwarding to %s", bridge_config.name, bridge_config.address)
@@ -95,9 +106,8 @@ class ServerBridges:
             await loop.run_in_executor(None, bridge.stop)
 
 
-def _credentials(bridge_config: Any) -> tuple[str, str] | None:
+def _credentials(bridge_config: BridgeConfig) -> tuple[str, str] | None:
     """The local user, when the bridge config names one (``local_username`` / ``local_password_file``)."""
-    username = getattr(bridge_config, "local_username", None)
-    if username is None:
+    if bridge_config.local_username is None:
         return None
-    return username, bridge_config.read_local_password()
+    return bridge_config.local_username, bridge_config.read_local_password()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from broker.auth.passwords import SHA512_SCHEME, PasswordFile
 from tests.broker.durability.conftest import DurableBroker, write_config
 from tests.broker.durability.wire import RawClient
 from tests.support.brokers import mosquitto_broker
@@ -67,5 +68,36 @@ def test_a_bridge_from_the_config_forwards_both_ways_and_reports_its_state(tmp_p
             assert perch.stop() == 0, perch.log.read_text()
             _wait_for(upstream, (STATE_TOPIC, b"0"))  # the bridge said goodbye before the broker closed
             assert (tmp_path / "store-bridges" / "farm.spool").exists()
+        finally:
+            perch.kill()
+
+
+def test_a_bridge_logs_in_locally_when_anonymous_clients_are_refused(tmp_path: Path) -> None:
+    passwords = PasswordFile()
+    passwords.set("bridge", "bridge-secret", scheme=SHA512_SCHEME)
+    passwords.set("sensor", "sensor-secret", scheme=SHA512_SCHEME)
+    passwords.save(tmp_path / "passwd")
+    (tmp_path / "bridge.secret").write_text("bridge-secret\n")
+    with mosquitto_broker() as mosquitto:
+        bridge_yaml = _bridge_yaml(tmp_path / "store", mosquitto.port).replace(
+            "      reconnect_delay:",
+            f"      local_username: bridge\n      local_password_file: {tmp_path / 'bridge.secret'}\n"
+            "      reconnect_delay:",
+        )
+        config = write_config(tmp_path, f"  password_file: {tmp_path / 'passwd'}\n" + bridge_yaml)
+        config.write_text(config.read_text().replace("allow_anonymous: true", "allow_anonymous: false"))
+        perch = DurableBroker(config, tmp_path / "broker.log")
+        try:
+            port = perch.start()
+            upstream = RawClient(mosquitto.port, "upstream-watcher")
+            upstream.connect()
+            upstream.subscribe("farm/#", 1)
+            upstream.subscribe(STATE_TOPIC, 0)
+            _wait_for(upstream, (STATE_TOPIC, b"1"))
+            sensor = RawClient(port, "sensor", username="sensor", password="sensor-secret")
+            sensor.connect()
+            # retained: arrives even if the bridge's local side subscribes a moment later
+            sensor.publish("greenhouse/door", b"open", 1, packet_id=1, retain=True)
+            _wait_for(upstream, ("farm/greenhouse/door", b"open"))
         finally:
             perch.kill()

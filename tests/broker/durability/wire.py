@@ -38,6 +38,8 @@ class RawClient:
     port: int
     client_id: str
     clean_session: bool = True
+    username: str | None = None
+    password: str | None = None
     sock: socket.socket | None = None
     session_present: bool = False
     acked: dict[int, int] = field(default_factory=dict)  # packet id -> PUBACK/PUBREC type
@@ -48,8 +50,10 @@ class RawClient:
     def connect(self, timeout: float = 10.0) -> None:
         self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
         self._buffer.clear()
-        flags = 0x02 if self.clean_session else 0x00
+        flags = (0x02 if self.clean_session else 0x00) | (0xC0 if self.username is not None else 0)
         body = _string("MQTT") + bytes([4, flags]) + struct.pack("!H", 60) + _string(self.client_id)
+        if self.username is not None:
+            body += _string(self.username) + _string(self.password or "")
         self.sock.sendall(_packet(CONNECT << 4, body))
         kind, _, payload = self.read_packet(timeout)
         assert kind == CONNACK and payload[1] == 0, f"CONNACK refused: {payload!r}"
