@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import re
 import signal
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.broker.durability.wire import RawClient
 from tests.support.brokers import REPO_ROOT
 
 LISTENING = re.compile(r"^listening mqtt://127\.0\.0\.1:(\d+)")
@@ -42,8 +44,9 @@ class DurableBroker:
         lines: queue.Queue[str | None] = queue.Queue()
 
         def pump(stdout=self.process.stdout) -> None:
-            for line in stdout:
-                lines.put(line)
+            with contextlib.suppress(ValueError, OSError):  # the pipe is closed when the broker ends
+                for line in stdout:
+                    lines.put(line)
             lines.put(None)
 
         threading.Thread(target=pump, daemon=True).start()
@@ -67,6 +70,11 @@ class DurableBroker:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
+        self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        if self.process is not None and self.process.stdout is not None:
+            self.process.stdout.close()
 
     def stop(self) -> int | None:
         if self.process is None or self.process.poll() is not None:
@@ -77,6 +85,8 @@ class DurableBroker:
         except subprocess.TimeoutExpired:
             self.kill()
             return None
+        finally:
+            self._close_pipe()
 
 
 def write_config(folder: Path, broker_yaml: str) -> Path:
@@ -98,3 +108,10 @@ def durable_broker(tmp_path: Path) -> Iterator[DurableBroker]:
         yield broker
     finally:
         broker.kill()
+
+
+@pytest.fixture(autouse=True)
+def _close_raw_clients() -> Iterator[None]:
+    yield
+    while RawClient.open_sockets:
+        RawClient.open_sockets.pop().close()

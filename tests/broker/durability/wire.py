@@ -12,6 +12,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
 SUBSCRIBE, SUBACK, DISCONNECT = 8, 9, 14
@@ -46,9 +47,11 @@ class RawClient:
     received: list[tuple[str, bytes, int]] = field(default_factory=list)
     awaiting_release: set[int] = field(default_factory=set)  # survives reconnects: session state
     _buffer: bytearray = field(default_factory=bytearray)
+    open_sockets: ClassVar[list[socket.socket]] = []  # closed after each test (conftest)
 
     def connect(self, timeout: float = 10.0) -> None:
         self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        RawClient.open_sockets.append(self.sock)
         self._buffer.clear()
         flags = (0x02 if self.clean_session else 0x00) | (0xC0 if self.username is not None else 0)
         body = _string("MQTT") + bytes([4, flags]) + struct.pack("!H", 60) + _string(self.client_id)
