@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from broker.codec import EMPTY_PROPERTIES, ProtocolVersion, PubAck, Publish, PubRec, ReasonCode
+from broker.codec import EMPTY_PROPERTIES, Properties, ProtocolVersion, PubAck, Publish, PubRec, ReasonCode
 from broker.core.messages import Message, build_message
 from broker.protocol.errors import ProtocolViolation
 from broker.protocol.limit_checks import check_publish_topic
@@ -31,6 +31,14 @@ def _resolve_topic(conn: Connection, packet: Publish) -> str:
     return topic
 
 
+def _forbid_subscription_identifier(properties: Properties) -> None:
+    """Subscription Identifiers are the server's to send [MQTT-3.3.4-6]: from a client, 0x82."""
+    if properties.subscription_identifiers:
+        raise ProtocolViolation(
+            ReasonCode.PROTOCOL_ERROR, "Subscription Identifier in a client PUBLISH", "MQTT-3.3.4-6"
+        )
+
+
 def _payload_is_valid(packet: Publish) -> bool:
     try:
         packet.payload.decode("utf-8")
@@ -49,6 +57,7 @@ def handle_publish(conn: Connection, packet: Publish) -> None:
         message = Message(topic, packet.payload, packet.qos, packet.retain, None, None, conn.client_id)
         now = 0.0
     else:
+        _forbid_subscription_identifier(properties)
         if properties.topic_alias is not None or not topic:
             topic = _resolve_topic(conn, packet)
         if properties.payload_format_indicator == 1 and not _payload_is_valid(packet):
@@ -58,7 +67,9 @@ def handle_publish(conn: Connection, packet: Publish) -> None:
         message = build_message(
             topic, packet.payload, packet.qos, packet.retain, properties, conn.client_id, now
         )
-    check_publish_topic(conn.limits, topic)
+    limits = conn.limits
+    if len(topic) > limits.max_topic_length // 4 or topic.count("/") >= limits.max_topic_levels:
+        check_publish_topic(limits, topic)  # only topics that might break a limit pay for the call
     qos = packet.qos
     if qos == 2 and _is_duplicate_qos2(conn, packet.packet_id):
         return
@@ -74,10 +85,19 @@ def handle_publish(conn: Connection, packet: Publish) -> None:
     is_v5 = conn.version == ProtocolVersion.V5
     reason = ReasonCode.SUCCESS if receivers or not is_v5 else ReasonCode.NO_MATCHING_SUBSCRIBERS
     if qos == 1:
-        conn.send(PubAck(packet.packet_id, reason))
+        _acknowledge(conn, packet.packet_id, reason)
         return
     conn.session.incoming_qos2.add(packet.packet_id)
     conn.send(PubRec(packet.packet_id, reason))
+
+
+def _acknowledge(conn: Connection, packet_id: int, reason: int) -> None:
+    """PUBACK; a success is the same 4 bytes in every version [MQTT5 3.4.2.1], so no encoder call."""
+    if reason == ReasonCode.SUCCESS and conn.client_maximum_packet_size >= 4:
+        conn.write(b"\x40\x02" + packet_id.to_bytes(2, "big"))
+        conn.broker.stats.messages_sent += 1
+        return
+    conn.send(PubAck(packet_id, reason))
 
 
 def _is_duplicate_qos2(conn: Connection, packet_id: int) -> bool:

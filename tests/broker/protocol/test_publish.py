@@ -116,6 +116,19 @@ def test_invalid_utf8_payload_with_format_indicator_is_refused_with_0x99():
     assert isinstance(disconnect, Disconnect) and disconnect.reason_code == ReasonCode.PAYLOAD_FORMAT_INVALID
 
 
+def test_subscription_identifier_in_a_client_publish_disconnects_with_0x82():
+    """[MQTT-3.3.4-6] a PUBLISH from a client MUST NOT carry a Subscription Identifier: DISCONNECT 0x82,
+    and the message is not delivered."""
+    hub = Hub()
+    subscriber = hub.connected("sub", V5)
+    subscriber.subscribe("t")
+    publisher = hub.connected("pub", V5)
+    publisher.publish("t", qos=1, properties=Properties(subscription_identifiers=[7]))
+    [disconnect] = publisher.received()
+    assert isinstance(disconnect, Disconnect) and disconnect.reason_code == ReasonCode.PROTOCOL_ERROR
+    assert publisher.is_closed and subscriber.received_publishes() == []
+
+
 def test_incoming_topic_alias_is_learned_and_applied():
     """[MQTT-3.3.2-12] an alias set with a topic applies to later PUBLISH with an empty topic."""
     hub = Hub()
@@ -197,3 +210,14 @@ def test_wildcard_in_publish_topic_closes_the_connection():
     publisher = hub.connected("pub", V311)
     publisher.send_bytes(b"\x30\x05\x00\x03a/#")
     assert publisher.is_closed and publisher.received() == []
+
+
+@pytest.mark.parametrize("version", [V311, V5])
+def test_successful_puback_is_the_four_byte_form(version):
+    """PUBACK for a delivered QoS 1 message: type 4, length 2, the packet id, no reason code or
+    properties (3.1.1 section 3.4; MQTT 5 omits a success code and empty properties [MQTT5 3.4.2.1])."""
+    hub = Hub()
+    hub.connected("sub", version).subscribe("t", qos=1)
+    publisher = hub.connected("pub", version)
+    publisher.send(Publish("t", b"x", 1, packet_id=0x1234))
+    assert publisher.connection.take_output() == bytes.fromhex("40 02 1234")
