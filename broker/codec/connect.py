@@ -14,7 +14,7 @@ from broker.codec.primitives import (
     read_uint16,
     require_end,
 )
-from broker.codec.properties import EMPTY_PROPERTIES
+from broker.codec.properties import EMPTY_PROPERTIES, Properties
 from broker.codec.property_codec import decode_properties, encode_properties
 from broker.codec.reason_codes import ALLOWED_REASON_CODES, ProtocolVersion, connack_return_code
 
@@ -58,13 +58,26 @@ def decode_connect(flags: int, buf: Buffer, pos: int, end: int) -> Connect:
     name, pos = read_string(buf, pos, end)
     if pos + 4 > end:
         raise MalformedPacket("CONNECT variable header is truncated", "MQTT5 3.1.2")
-    level_byte, connect_flags = buf[pos], buf[pos + 1]
+    level_byte = buf[pos]
     version = protocol_version_of(name, level_byte & 0x7F)
-    keep_alive, pos = read_uint16(buf, pos + 2, end)
+    try:
+        return _decode_connect_after_level(name, version, level_byte, buf, pos + 1, end)
+    except MalformedPacket as error:
+        error.protocol_version = version  # so the refusal is in the client's version [MQTT-4.13.1-1]
+        raise
+
+
+def _decode_connect_after_level(
+    name: str, version: ProtocolVersion, level_byte: int, buf: Buffer, pos: int, end: int
+) -> Connect:
+    """The rest of a CONNECT, from the Connect Flags on (section 3.1.2.3)."""
+    connect_flags = buf[pos]
+    keep_alive, pos = read_uint16(buf, pos + 1, end)
     _check_connect_flags(connect_flags, version)
     properties = EMPTY_PROPERTIES
     if version == V5:
         properties, pos = decode_properties(buf, pos, end, PacketType.CONNECT)
+        _check_authentication(properties)
     client_id, pos = read_string(buf, pos, end)
     will = None
     if connect_flags & _WILL:
@@ -80,6 +93,11 @@ def decode_connect(flags: int, buf: Buffer, pos: int, end: int) -> Connect:
     return Connect(
         name, version, clean_start, keep_alive, client_id, will, username, password, properties, is_bridge
     )
+
+
+def _check_authentication(properties: Properties) -> None:
+    if properties.authentication_data is not None and properties.authentication_method is None:
+        raise ProtocolError("Authentication Data without an Authentication Method", "MQTT5 3.1.2.11.10")
 
 
 def _decode_will(flags: int, buf: Buffer, pos: int, end: int, version: ProtocolVersion) -> tuple[Will, int]:

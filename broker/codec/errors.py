@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.codec.reason_codes import ReasonCode
+from broker.codec.reason_codes import ProtocolVersion, ReasonCode
 
 
 class MalformedPacket(Exception):
@@ -18,6 +18,8 @@ class MalformedPacket(Exception):
     `reason_code` is MALFORMED_PACKET unless a more precise code applies (PROTOCOL_ERROR,
     TOPIC_NAME_INVALID, ...). `decoded_before` holds the packets that `StreamDecoder.feed` decoded from
     the same chunk before the bad one, so the engine can still act on them before closing.
+    `protocol_version` is set when a CONNECT failed after its protocol level was read, so the engine can
+    refuse it in that version (an MQTT 5 CONNACK with the reason code) [MQTT-4.13.1-1].
     """
 
     default_reason = ReasonCode.MALFORMED_PACKET
@@ -28,6 +30,7 @@ class MalformedPacket(Exception):
         self.spec_id = spec_id
         self.reason_code = self.default_reason if reason_code is None else reason_code
         self.decoded_before: list[Any] = []
+        self.protocol_version: ProtocolVersion | None = None
 
     def __str__(self) -> str:
         where = f" [{self.spec_id}]" if self.spec_id else ""

@@ -155,7 +155,9 @@ class Connection:
         reason = reason_of(error)
         text = str(error)
         if self.state is State.AWAIT_CONNECT:
-            version = self.version or self.decoder.protocol_version
+            # A CONNECT that failed to decode still names its version (MalformedPacket.protocol_version).
+            decoded_version = self.version or self.decoder.protocol_version
+            version = decoded_version or getattr(error, "protocol_version", None)
             if isinstance(error, UnsupportedProtocolVersion):
                 version = ProtocolVersion.V311  # the 3.1.1 CONNACK layout every level understands
                 reason = ReasonCode.UNSUPPORTED_PROTOCOL_VERSION

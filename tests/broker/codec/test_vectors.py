@@ -57,3 +57,23 @@ def test_unsupported_level_carries_the_level_for_the_connack() -> None:
     with pytest.raises(UnsupportedProtocolVersion) as caught:
         StreamDecoder().feed(data)
     assert (caught.value.level, caught.value.protocol_name) == (7, "MQTT")
+
+
+# CONNECT vectors that fail before (or at) the protocol level: no version to answer in.
+_FAILS_BEFORE_THE_LEVEL = {
+    "unknown protocol name",
+    "protocol level 6",
+    "MQIsdp at level 4",
+    "connect truncated header",
+}
+_FAILED_CONNECTS = [v for v in INVALID if v.to_server and v.data[0] >> 4 == 1 and v.after_connect is None]
+
+
+@pytest.mark.parametrize("vector", _FAILED_CONNECTS, ids=lambda vector: vector.name)
+def test_failed_connect_carries_the_protocol_version_it_named(vector: Invalid) -> None:
+    """[MQTT-4.13.1-1]: a bad CONNECT is refused in the client's version (an MQTT 5 CONNACK with the reason
+    code), so the error says which version the CONNECT named once its level was read."""
+    with pytest.raises(MalformedPacket) as caught:
+        StreamDecoder().feed(vector.data)
+    expected = None if vector.name in _FAILS_BEFORE_THE_LEVEL else vector.version
+    assert caught.value.protocol_version == expected

@@ -273,6 +273,21 @@ INVALID: list[Invalid] = [
         PROTOCOL,
         "MQTT5 2.2.2.2",
     ),
+    Invalid("connect 5 reserved flag", V.V5, f"10 0d {MQTT} 05 03 003c 00 0000", MALFORMED, _BAD_CONNECT),
+    Invalid(
+        "connect 5 client id not UTF-8",
+        V.V5,
+        f"10 0e {MQTT} 05 02 003c 00 0001 ff",
+        MALFORMED,
+        "MQTT-1.5.3-1",
+    ),
+    Invalid(
+        "connect 5 authentication data without a method",
+        V.V5,
+        f"10 11 {MQTT} 05 02 003c 04 16 0001 01 0000",
+        PROTOCOL,
+        "MQTT5 3.1.2.11.10",
+    ),
     Invalid(
         "publish before connect", V.V311, "30 05 0001 61 6869", PROTOCOL, "MQTT-3.1.0-1", after_connect=False
     ),

@@ -6,7 +6,7 @@ import pytest
 
 from broker.codec import ProtocolVersion, ReasonCode
 from broker.protocol.limits import ProtocolLimits
-from tests.broker.protocol.pair import V5, V311, Connect, Disconnect, Hub, Properties
+from tests.broker.protocol.pair import V5, V311, ConnAck, Connect, Disconnect, Hub, Properties
 
 V31 = ProtocolVersion.V31
 
@@ -148,3 +148,43 @@ def test_disconnect_reason_string_is_dropped_when_above_the_client_maximum_packe
     [disconnect] = client.received()
     assert disconnect.reason_code == ReasonCode.PROTOCOL_ERROR
     assert disconnect.properties.reason_string is None
+
+
+def _refusal_of_a_bad_connect(version: ProtocolVersion, body_hex: str) -> tuple[list[object], bool]:
+    """Send a hand-built CONNECT body; return what the broker answered and whether it closed."""
+    client = Hub().client(version)
+    body = bytes.fromhex(body_hex)
+    client.send_bytes(bytes([0x10, len(body)]) + body)
+    return client.received(), client.is_closed
+
+
+_MALFORMED, _PROTOCOL = ReasonCode.MALFORMED_PACKET, ReasonCode.PROTOCOL_ERROR
+
+
+@pytest.mark.parametrize(
+    ("body_hex", "reason"),
+    [
+        pytest.param("0004 4d515454 05 03 003c 00 0000", _MALFORMED, id="reserved flag MQTT-3.1.2-3"),
+        pytest.param(
+            "0004 4d515454 05 0a 003c 00 0000", _MALFORMED, id="will QoS without will MQTT-3.1.2-11"
+        ),
+        pytest.param("0004 4d515454 05 82 003c 00 0000", _MALFORMED, id="user name missing MQTT-3.1.2-17"),
+        pytest.param(
+            "0004 4d515454 05 02 003c 00 0001 ff", _MALFORMED, id="client id not UTF-8 MQTT-1.5.4-1"
+        ),
+        pytest.param("0004 4d515454 05 02 003c 03 21 0000 0000", _PROTOCOL, id="Receive Maximum 0"),
+        pytest.param("0004 4d515454 05 02 003c 04 16 0001 01 0000", _PROTOCOL, id="auth data without method"),
+    ],
+)
+def test_v5_malformed_connect_gets_connack_with_the_reason_then_close(body_hex, reason):
+    """[MQTT-4.13.1-1] a server MAY send CONNACK with a reason code >= 0x80 for a bad CONNECT; Perch does.
+    Authentication Data without an Authentication Method is a Protocol Error (MQTT 5 3.1.2.11.10)."""
+    [connack], closed = _refusal_of_a_bad_connect(V5, body_hex)
+    assert isinstance(connack, ConnAck) and connack.reason_code == reason
+    assert connack.properties.reason_string  # it explains itself (problem information defaults to 1)
+    assert closed
+
+
+def test_v311_malformed_connect_is_closed_without_connack():
+    """3.1.1 has no CONNACK code for a malformed CONNECT: the connection is just closed [MQTT-4.8.0-1]."""
+    assert _refusal_of_a_bad_connect(V311, "0004 4d515454 04 03 003c 0000") == ([], True)
