@@ -89,6 +89,13 @@ def _reason(version: ProtocolVersion, packet_type: int) -> st.SearchStrategy[int
     return st.sampled_from(sorted(ALLOWED_REASON_CODES[packet_type]))
 
 
+def _without_orphan_authentication_data(properties: Properties) -> Properties:
+    """Authentication Data without an Authentication Method is a Protocol Error (MQTT5 3.1.2.11.10)."""
+    if properties.authentication_method is None:
+        properties.authentication_data = None
+    return properties
+
+
 def connects(version: ProtocolVersion) -> st.SearchStrategy[Connect]:
     wills = st.builds(
         Will, topic_names, small_binary, st.integers(0, 2), st.booleans(), _props(version, WILL_PROPERTIES)
@@ -111,7 +118,7 @@ def connects(version: ProtocolVersion) -> st.SearchStrategy[Connect]:
         clean_start=st.booleans(),
         keep_alive=st.integers(0, 0xFFFF),
         client_id=texts,
-        properties=_props(version, PacketType.CONNECT),
+        properties=_props(version, PacketType.CONNECT).map(_without_orphan_authentication_data),
         is_bridge=st.booleans(),
     )
 
