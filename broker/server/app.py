@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import ssl
 import threading
@@ -125,7 +126,13 @@ class BrokerServer:
 
 
 def install_uvloop() -> bool:
-    """Use uvloop when it is installed (optional, never a dependency)."""
+    """Use uvloop only when asked (``PERCH_UVLOOP=1``) and installed; never a dependency.
+
+    Opt-in because a benchmark saw a fan-in subscriber stall and lose QoS 0 messages under uvloop
+    (not under asyncio); see docs/performance.md. Lower latency is not worth an unexplained loss.
+    """
+    if os.environ.get("PERCH_UVLOOP") != "1":
+        return False
     try:
         import uvloop  # type: ignore[import-not-found]
     except ImportError:
