@@ -97,6 +97,7 @@ def test_the_first_run_makes_both_pis_perch_nodes(fleet: dict[str, TestPi], firs
         assert set(pi.sh("id -nG perch").split()) >= {"perch", "gpio", "i2c", "spi"}
         assert "dtparam=i2c_arm=on" in pi.sh("cat /boot/firmware/config.txt").splitlines()
         assert f"node: {name}" in pi.sh("cat /etc/perch/perch.yaml")
+        assert pi.sh("stat -c '%U:%G %a' /etc/perch/admin.secret").strip() == "root:root 600"
         assert f"name: {AGENTS[name][0]['name']}" in pi.sh("cat /etc/perch/agents.d/ansible.yaml")
         for unit in ("perch-broker.service", "perch-agents.service"):
             assert pi.sh(f"systemctl is-enabled {unit}").strip() == "enabled"

@@ -111,6 +111,7 @@ def _assert_first_boot_ran(container: Container, root: Path) -> None:
     secret = root / "etc/perch/agents.secret"
     assert secret.stat().st_mode & 0o777 == 0o640 and len(secret.read_text().strip()) >= 16
     assert (root / "etc/perch/passwd").read_text().startswith("agents:$7$")
+    assert (root / "etc/perch/admin.secret").stat().st_mode & 0o777 == 0o600  # root's alone
     assert (root / "etc/perch/tls/server.crt").read_text().startswith("-----BEGIN CERTIFICATE-----")
     assert (root / "etc/perch/tls/server.key").stat().st_mode & 0o777 == 0o640
 

@@ -42,6 +42,39 @@ def test_agents_password_is_made_once_and_accepted_by_the_broker(tmp_path: Path,
     assert passwd.read_bytes() == before
 
 
+def test_admin_password_is_root_only_made_once_and_kept_beside_the_agents(tmp_path: Path, tools: str) -> None:
+    assert firstboot.ensure_agents_credentials(tmp_path, os.getgid())
+    agents_secret = (tmp_path / "agents.secret").read_text().strip()
+    assert firstboot.ensure_admin_credentials(tmp_path, os.getgid())
+    admin = tmp_path / "admin.secret"
+    secret = admin.read_text().strip()
+    assert len(secret) >= 24 and secret != agents_secret
+    assert admin.stat().st_mode & 0o777 == 0o600 and (admin.stat().st_uid, admin.stat().st_gid) == (0, 0)
+    passwd = tmp_path / "passwd"
+    assert passwd.stat().st_mode & 0o777 == 0o640 and passwd.stat().st_gid == os.getgid()
+    users = PasswordFile.load(passwd)
+    assert users.verify("admin", secret) and not users.verify("admin", agents_secret)
+    assert users.verify("agents", agents_secret), "adding admin keeps the agents' entry"
+    before = passwd.read_bytes()
+    assert not firstboot.ensure_admin_credentials(tmp_path, os.getgid()), "a second run keeps the secret"
+    assert passwd.read_bytes() == before and admin.read_text().strip() == secret
+
+
+def test_main_reports_created_then_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``main`` makes both broker users and the certificate once; Fabric looks for "created"."""
+    require_root()
+    require_tool("openssl", "openssl")
+    monkeypatch.setattr(firstboot, "CONFIG_DIR", tmp_path)
+    monkeypatch.setattr(firstboot, "perch_group_id", os.getgid)
+    assert firstboot.main() == 0
+    assert capsys.readouterr().out.strip() == "credentials created, certificate created"
+    assert {path.name for path in tmp_path.glob("*.secret")} == {"agents.secret", "admin.secret"}
+    assert firstboot.main() == 0
+    assert capsys.readouterr().out.strip() == "credentials kept, certificate kept"
+
+
 @pytest.mark.interop
 def test_fallback_password_line_works_in_mosquitto() -> None:
     """The fallback writes Mosquitto's own $7$ format, so Mosquitto itself accepts it."""

@@ -87,6 +87,7 @@ def test_node_has_the_user_groups_interfaces_files_and_units(pi: TestPi, config_
     ).split("\n")[:4] == ["root:perch 750", "root:perch 750", "perch:perch 750", "root:perch 640"]
     assert pi.sh("cat /etc/perch/perch.yaml") == config_file.read_text()
     assert pi.sh("test -s /etc/perch/agents.secret && echo yes").strip() == "yes"
+    assert pi.sh("stat -c '%U:%G %a' /etc/perch/admin.secret").strip() == "root:root 600"
     assert "perch" in pi.sh("/opt/perch/bin/perch --help")
     for unit in ("perch-broker.service", "perch-agents.service"):
         assert pi.sh(f"systemctl is-enabled {unit}").strip() == "enabled"
