@@ -68,13 +68,30 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
         self.document.texts[path] = node.value
-        return self.loader.construct_object(node, deep=True)
+        return self.construct(node)
+
+    def construct(self, node: yaml.Node) -> Any:
+        """A scalar's value; a tag that does not fit its text (``!!float x``) is a config error.
+
+        pyyaml's constructors fail on such text with whatever the parsing step raised (ValueError,
+        KeyError, AttributeError for ``!!timestamp x``), so everything but its own marked errors is caught.
+        """
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            raise
+        except Exception as error:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            issue = ConfigIssue(
+                _mark(self.document.file, node), (), f"YAML: {node.value!r} is not a valid {tag}"
+            )
+            raise ConfigError([issue]) from error
 
     def build_mapping(self, node: yaml.MappingNode, path: YamlPath) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         self.loader.flatten_mapping(node)
         for key_node, value_node in node.value:
-            key = self.loader.construct_object(key_node, deep=True)
+            key = self.construct(key_node)
             if not isinstance(key, str | int | float | bool) or key is None:
                 mark = _mark(self.document.file, key_node)
                 self.issues.append(ConfigIssue(mark, path, f"mapping keys must be words, got {key!r}"))
@@ -88,9 +105,21 @@ class _Builder:
         return result
 
 
+def _reader_issue(text: str, file: str, error: yaml.reader.ReaderError) -> ConfigIssue:
+    """A character YAML refuses (NUL, other control characters), placed by its index in ``text``."""
+    before = text[: error.position]
+    line, column = before.count("\n") + 1, error.position - (before.rfind("\n") + 1) + 1
+    character = error.character if isinstance(error.character, int) else ord(error.character)
+    message = f"YAML: unacceptable character #x{character:04x}: {error.reason}"
+    return ConfigIssue(Mark(file, line, column), (), message)
+
+
 def parse_yaml(text: str, file: str) -> Document:
     """Parse ``text``; raise ConfigError (with positions) on syntax errors and duplicate keys."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # checks every character up front (ReaderError on NUL and the like)
+    except yaml.reader.ReaderError as error:
+        raise ConfigError([_reader_issue(text, file, error)]) from error
     try:
         root = loader.get_single_node()
         builder = _Builder(file, loader)
@@ -100,6 +129,8 @@ def parse_yaml(text: str, file: str) -> Document:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = " ".join(part for part in (error.context, error.problem) if part)
         raise ConfigError([ConfigIssue(Mark(file, line, column), (), f"YAML syntax: {problem}")]) from error
+    except yaml.reader.ReaderError as error:
+        raise ConfigError([_reader_issue(text, file, error)]) from error
     except yaml.YAMLError as error:
         raise ConfigError([ConfigIssue(Mark(file, 1, 1), (), f"YAML: {error}")]) from error
     finally:
