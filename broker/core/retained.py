@@ -1,7 +1,13 @@
-"""Retained messages in their own trie, looked up by topic filter when a client subscribes."""
+"""Retained messages in their own trie, looked up by topic filter when a client subscribes.
+
+Messages with an expiry are also kept in a heap keyed by ``expires_at`` so the periodic sweep
+costs O(expired) rather than a walk over every retained message.
+"""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Iterator
 
 from broker.core.messages import Message
@@ -22,6 +28,10 @@ class RetainedStore:
         self._root = _Node()
         self.count = 0
         self.max_messages = max_messages
+        # (expires_at, tie-breaker, node, message); an entry is stale once node.message is not
+        # that message (replaced or deleted): lazily dropped when popped or on compaction.
+        self._expiries: list[tuple[float, int, _Node, Message]] = []
+        self._sequence = itertools.count()
 
     def store(self, message: Message) -> bool:
         """Keep (or with an empty payload, delete) the retained message of its topic.
@@ -45,7 +55,17 @@ class RetainedStore:
                 return False
             self.count += 1
         node.message = message
+        if message.expires_at is not None:
+            self._track_expiry(node, message)
         return True
+
+    def _track_expiry(self, node: _Node, message: Message) -> None:
+        assert message.expires_at is not None
+        heapq.heappush(self._expiries, (message.expires_at, next(self._sequence), node, message))
+        if len(self._expiries) > 2 * self.count + 64:
+            # Replaced/deleted entries pile up when expiring topics are republished: compact.
+            self._expiries = [entry for entry in self._expiries if entry[2].message is entry[3]]
+            heapq.heapify(self._expiries)
 
     def _delete(self, levels: list[str]) -> None:
         path = [self._root]
@@ -95,8 +115,15 @@ class RetainedStore:
             yield from self._everything(child, skip_system=False)
 
     def remove_expired(self, now: float) -> int:
-        """Drop expired messages (called from the periodic tick); returns how many went."""
-        expired = [m.topic for m in self._everything(self._root, skip_system=False) if m.is_expired(now)]
-        for topic in expired:
-            self._delete(topic.split("/"))
-        return len(expired)
+        """Drop expired messages (called from the periodic tick); returns how many went.
+
+        Pops only heap entries that are due, so messages without an expiry are never visited.
+        """
+        expiries = self._expiries
+        removed = 0
+        while expiries and expiries[0][0] <= now:
+            _, _, node, message = heapq.heappop(expiries)
+            if node.message is message:  # still the topic's retained message
+                self._delete(message.topic.split("/"))
+                removed += 1
+        return removed

@@ -51,3 +51,48 @@ def test_store_is_bounded():
     assert not store.store(Message("c", b"1"))
     assert store.store(Message("a", b"2"))  # replacing is always allowed
     assert store.count == 2
+
+
+def test_expiry_sweep_visits_only_messages_with_an_expiry(monkeypatch):
+    """The periodic sweep is O(expired): messages without expiry are not in the heap nor walked."""
+    store = RetainedStore()
+    for index in range(500):
+        store.store(Message(f"plain/{index}", b"v", retain=True))
+    store.store(Message("soon/a", b"v", retain=True, expires_at=5.0))
+    store.store(Message("later/b", b"v", retain=True, expires_at=50.0))
+    assert len(store._expiries) == 2
+
+    def no_walk(*args, **kwargs):
+        raise AssertionError("the sweep must not walk the whole tree")
+
+    monkeypatch.setattr(store, "_everything", no_walk)
+    assert store.remove_expired(4.0) == 0
+    assert store.remove_expired(5.0) == 1  # [MQTT-3.3.2-5]
+    assert len(store._expiries) == 1
+    assert store.count == 501
+    assert store.remove_expired(60.0) == 1
+    assert store.count == 500 and not store._expiries
+
+
+def test_replaced_or_cleared_expiring_message_is_not_swept_again():
+    """Lazy deletion: a heap entry for a replaced or deleted message is dropped, not applied."""
+    store = RetainedStore()
+    store.store(Message("t", b"1", retain=True, expires_at=5.0))
+    store.store(Message("t", b"2", retain=True))  # replaced by one without expiry
+    store.store(Message("u", b"1", retain=True, expires_at=5.0))
+    store.store(Message("u", b"", retain=True))  # cleared [MQTT-3.3.1-10]
+    store.store(Message("u", b"3", retain=True, expires_at=9.0))
+    assert store.remove_expired(6.0) == 0
+    assert [m.payload for m in store.match("t", 6.0)] == [b"2"]
+    assert [m.payload for m in store.match("u", 6.0)] == [b"3"]
+    assert store.remove_expired(9.0) == 1
+    assert store.count == 1
+
+
+def test_expiry_heap_is_compacted_when_expiring_topics_are_republished():
+    store = RetainedStore()
+    for index in range(1000):
+        store.store(Message("t", str(index).encode(), retain=True, expires_at=100.0 + index))
+    assert len(store._expiries) <= 2 * store.count + 64
+    assert store.remove_expired(1098.0) == 0
+    assert store.remove_expired(1099.0) == 1 and store.count == 0
