@@ -154,6 +154,7 @@ class Publisher:
         if self.connected.is_set() and not self._stopping.is_set():
             log.warning("disconnected from the broker (%s); readings are spooled until it returns", reason)
         self.connected.clear()
+        self.spool.persist()  # what is in flight may never be acknowledged now: keep it on disk
 
     def _on_publish(self, client: mqtt.Client, userdata: object, message_id: int, reason, properties) -> None:
         with self._lock:

@@ -57,3 +57,16 @@ def test_a_broker_outage_mid_run_reconnects_and_delivers_the_backlog(tmp_path):
             assert counts == sorted(counts), "in order"
     finally:
         broker.stop()
+
+
+def test_connected_operation_writes_nothing_to_the_spool_file(tmp_path):
+    agents = f'  - {{name: tally, module: "{COUNTER}", interval: 50ms, label: connected}}\n'
+    with perch_broker(websockets=False) as broker:
+        path = write_config(tmp_path, broker.port, agents)
+        with running(path) as runtime, Recorder(broker.port, "perch/t/tally") as seen:
+            wait_until(lambda: len(seen.payloads("perch/t/tally")) >= 40, what="40 readings delivered")
+            wait_until(lambda: len(runtime.spool) == 0, what="every reading acknowledged")
+            assert runtime.spool.commits == 0, "acknowledged readings were written to the SD card"
+            broker.stop()
+            wait_until(lambda: not runtime.publisher.connected.is_set(), what="disconnected")
+            wait_until(lambda: runtime.spool.commits >= 1, timeout=20, what="outage readings on disk")
