@@ -68,6 +68,8 @@ class Publish:
     dup: bool = False
     packet_id: int | None = None
     properties: Properties = field(default_factory=Properties)
+    # The received bytes of a plain QoS 0 3.1/3.1.1 PUBLISH (set by StreamDecoder), forwarded as-is.
+    raw: bytes | None = field(default=None, compare=False, repr=False)
     packet_type = PacketType.PUBLISH
 
 

@@ -25,6 +25,7 @@ Decoder = Callable[[int, bytes, int, int, ProtocolVersion], Packet]
 # The largest packet MQTT can express: a 4-byte remaining length of 268,435,455 plus the fixed header.
 MAX_PACKET_SIZE = 268_435_455 + 5
 _CONNECT, _PUBLISH = int(PacketType.CONNECT), int(PacketType.PUBLISH)
+_PLAIN_PUBLISH = 0x30  # PUBLISH, QoS 0, RETAIN and DUP clear
 
 _DECODERS: dict[int, Decoder] = {
     PacketType.CONNACK: decode_connack,
@@ -42,6 +43,13 @@ _DECODERS: dict[int, Decoder] = {
     PacketType.DISCONNECT: decode_disconnect,
     PacketType.AUTH: decode_auth,
 }
+
+
+def _is_minimal_length(length_bytes: int, length: int) -> bool:
+    """Whether the Remaining Length used the fewest bytes (as the encoder would), so the received
+    packet is byte-for-byte what `encode_plain_publish` makes of it."""
+    fewest = 1 + (length >= 128) + (length >= 16_384) + (length >= 2_097_152)
+    return length_bytes == fewest
 
 
 class StreamDecoder:
@@ -134,7 +142,14 @@ class StreamDecoder:
                     return offset
                 pos, stop = frame
             if first_byte >> 4 == _PUBLISH and version is not None:  # the hot path, dispatched inline
-                packets.append(decode_publish(first_byte & 0x0F, data, pos, stop, version))
+                publish = decode_publish(first_byte & 0x0F, data, pos, stop, version)
+                if (
+                    first_byte == _PLAIN_PUBLISH
+                    and version != 5
+                    and (pos - offset == 2 or _is_minimal_length(pos - offset - 1, stop - pos))
+                ):
+                    publish.raw = data[offset:stop]  # QoS 0, no RETAIN/DUP: what subscribers get too
+                packets.append(publish)
             else:
                 packets.append(self._decode_one(first_byte, data, pos, stop))
             offset = stop

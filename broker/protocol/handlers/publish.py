@@ -8,6 +8,7 @@ from broker.codec import EMPTY_PROPERTIES, Properties, ProtocolVersion, PubAck, 
 from broker.core.messages import Message, build_message
 from broker.protocol.errors import ProtocolViolation
 from broker.protocol.limit_checks import check_publish_topic
+from broker.protocol.outgoing import PLAIN
 
 if TYPE_CHECKING:
     from broker.protocol.connection import Connection
@@ -55,6 +56,8 @@ def handle_publish(conn: Connection, packet: Publish) -> None:
     properties = packet.properties
     if properties is EMPTY_PROPERTIES:
         message = Message(topic, packet.payload, packet.qos, packet.retain, None, None, conn.client_id)
+        if packet.raw is not None:  # plain QoS 0 from 3.1/3.1.1: its bytes are the shared encoding
+            message.encodings[PLAIN] = packet.raw
         now = 0.0
     else:
         _forbid_subscription_identifier(properties)

@@ -143,3 +143,35 @@ def test_oversize_is_caught_when_the_header_arrives_in_pieces() -> None:
     assert decoder.feed(bytes.fromhex("ff")) == []  # the length is not known yet
     with pytest.raises(PacketTooLarge):
         decoder.feed(bytes.fromhex("03"))  # 65,535 declared: refused before any of it arrives
+
+
+@pytest.mark.parametrize("version", [ProtocolVersion.V31, V311])
+@pytest.mark.parametrize("payload", [b"21.5", b"x" * 200, b"y" * 20_000])
+def test_plain_qos0_publish_keeps_its_received_bytes(version, payload):
+    """A QoS 0 PUBLISH without RETAIN/DUP keeps its bytes: exactly what the encoder would produce."""
+    from broker.codec.publish import encode_plain_publish
+
+    data = encode(Publish("sensors/t", payload), version)
+    (packet,) = StreamDecoder(protocol_version=version).feed(data)
+    assert packet.raw == data == encode_plain_publish("sensors/t", payload)
+
+
+@pytest.mark.parametrize(
+    ("version", "packet"),
+    [
+        (V311, Publish("t", b"v", qos=1, packet_id=1)),
+        (V311, Publish("t", b"v", retain=True)),
+        (ProtocolVersion.V5, Publish("t", b"v")),
+    ],
+)
+def test_other_publishes_carry_no_raw_bytes(version, packet):
+    (decoded,) = StreamDecoder(protocol_version=version).feed(encode(packet, version))
+    assert decoded.raw is None and decoded == packet
+
+
+def test_non_minimal_remaining_length_is_not_kept_as_raw():
+    """Remaining Length 5 sent in two bytes (0x85 0x00): decoded, but re-encoded for subscribers."""
+    data = b"\x30\x85\x00\x00\x01tv1"
+    (packet,) = StreamDecoder(protocol_version=V311).feed(data)
+    assert packet.topic == "t" and packet.payload == b"v1"
+    assert packet.raw is None

@@ -221,3 +221,36 @@ def test_successful_puback_is_the_four_byte_form(version):
     publisher = hub.connected("pub", version)
     publisher.send(Publish("t", b"x", 1, packet_id=0x1234))
     assert publisher.connection.take_output() == bytes.fromhex("40 02 1234")
+
+
+def test_plain_qos0_from_311_is_forwarded_as_received(monkeypatch):
+    """A QoS 0 PUBLISH from 3.1.1 reaches 3.1.1 subscribers as its own bytes, with no re-encode,
+    and those bytes equal what the encoder makes."""
+    from broker.codec import encode
+    from broker.codec.publish import encode_plain_publish
+    from broker.protocol import outgoing
+
+    expected = encode_plain_publish("room/t", b"21.5")
+    hub = Hub()
+    subscriber = hub.connected("sub", V311)
+    subscriber.subscribe("room/#")
+    publisher = hub.connected("pub", V311)
+
+    def no_encoding(*args):
+        raise AssertionError("a plain QoS 0 3.1.1 PUBLISH must be forwarded, not re-encoded")
+
+    monkeypatch.setattr(outgoing, "encode_plain_publish", no_encoding)
+    sent = encode(Publish("room/t", b"21.5"), V311)
+    publisher.send_bytes(sent)
+    assert subscriber.connection.take_output() == sent == expected
+
+
+def test_qos1_publish_to_a_qos0_subscription_is_re_encoded_as_qos0():
+    """[MQTT-3.8.4-8] delivered at the granted QoS 0: never the incoming QoS 1 bytes."""
+    hub = Hub()
+    subscriber = hub.connected("sub", V311)
+    subscriber.subscribe("t", qos=0)
+    publisher = hub.connected("pub", V311)
+    publisher.publish("t", b"v", qos=1)
+    (packet,) = subscriber.received_publishes()
+    assert packet.qos == 0 and packet.packet_id is None and packet.payload == b"v"
