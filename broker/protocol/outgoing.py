@@ -64,6 +64,13 @@ def _template(conn: Connection, delivery: Delivery) -> PublishTemplate:
             )
             message.encodings[key] = template
         return template
+    if (
+        message.properties is None
+        and message.expires_at is None
+        and not delivery.subscription_ids
+        and (conn.client_topic_alias_maximum == 0 or not conn.limits.outgoing_topic_aliases)
+    ):
+        return _bare_v5_template(message, delivery, version)
     alias, send_topic = _choose_alias(conn, message.topic)
     topic = message.topic if send_topic else ""
     key = (version, delivery.qos, delivery.retain, delivery.subscription_ids, alias, send_topic)
@@ -74,6 +81,18 @@ def _template(conn: Connection, delivery: Delivery) -> PublishTemplate:
         template = PublishTemplate(topic, message.payload, delivery.qos, delivery.retain, properties, version)
         if message.expires_at is None:
             message.encodings[key] = template
+    return template
+
+
+def _bare_v5_template(message: Message, delivery: Delivery, version: ProtocolVersion) -> PublishTemplate:
+    """MQTT 5 without properties, expiry, subscription ids or aliases: one template per (version,
+    QoS, RETAIN), the cheap common case (no alias bookkeeping, no property copy)."""
+    key = (version, delivery.qos, delivery.retain)
+    template = message.encodings.get(key)
+    if template is None:
+        template = message.encodings[key] = PublishTemplate(
+            message.topic, message.payload, delivery.qos, delivery.retain, EMPTY_PROPERTIES, version
+        )
     return template
 
 

@@ -137,3 +137,27 @@ def test_plain_qos0_respects_a_v5_subscribers_own_encoding():
     hub.connected("pub", V311).publish("t", b"x")
     assert plain.received_publishes()[0].payload == b"x"
     assert tagged.received_publishes()[0].properties.subscription_identifiers == [7]
+
+
+def test_v5_message_without_extras_shares_one_template_per_qos_and_retain():
+    """No properties, expiry, subscription ids or aliases: one cached template keyed (version, QoS,
+    RETAIN), the same bytes for every such subscriber; an alias-taking client still gets its alias."""
+    from broker.codec import encode
+    from tests.broker.protocol.pair import Publish
+
+    hub = Hub()
+    plain = [hub.connected(f"sub{n}", V5) for n in range(2)]
+    for client in plain:
+        client.subscribe("t", qos=1)
+    aliased = hub.connected("alias", V5, properties=Properties(topic_alias_maximum=5))
+    aliased.subscribe("t", qos=1)
+    hub.connected("pub", V5).publish("t", b"v", qos=1, retain=True)
+    (message,) = hub.broker.retained.match("t", hub.clock.now)
+    bare_key = (V5, 1, False)  # [MQTT-3.3.1-9] RETAIN cleared for established subscriptions
+    assert bare_key in message.encodings
+    assert len(message.encodings) == 2  # the shared one and the alias-taking client's own
+    for client in plain:
+        (packet,) = client.received_publishes()
+        assert encode(packet, V5) == encode(Publish("t", b"v", 1, packet_id=packet.packet_id), V5)
+    (packet,) = aliased.received_publishes()
+    assert packet.properties.topic_alias == 1  # [MQTT-3.3.2-12] aliases still assigned
