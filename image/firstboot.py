@@ -63,7 +63,8 @@ def add_broker_user(passwd_path: Path, username: str, password: str, group_id: i
     """Add or replace ``username`` in the broker's password file (0640 root:perch), keeping other users."""
     if has_security_commands():
         create = [] if passwd_path.exists() else ["-c"]
-        command = [str(PERCH), "passwd", *create, "-b", str(passwd_path), username, password]
+        # "--": a password (or name) starting with "-" must not be read as an option
+        command = [str(PERCH), "passwd", *create, "-b", "--", str(passwd_path), username, password]
         subprocess.run(command, check=True, capture_output=True)
         os.chown(passwd_path, 0, group_id)
         os.chmod(passwd_path, 0o640)
@@ -83,7 +84,7 @@ def ensure_broker_user(
     secret_path = config_dir / f"{username}.secret"
     if secret_path.exists():
         return False
-    password = secrets.token_urlsafe(24)
+    password = secrets.token_hex(24)  # 192 bits; only [0-9a-f], so no shell, YAML or option surprises
     _write_private(secret_path, password + "\n", secret_group_id, secret_mode)
     add_broker_user(config_dir / "passwd", username, password, passwd_group_id)
     return True

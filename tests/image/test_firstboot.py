@@ -42,6 +42,15 @@ def test_agents_password_is_made_once_and_accepted_by_the_broker(tmp_path: Path,
     assert passwd.read_bytes() == before
 
 
+def test_a_password_that_starts_with_a_dash_is_stored_not_read_as_an_option(
+    tmp_path: Path, tools: str
+) -> None:
+    # token_urlsafe once produced "-7eE..." and `perch passwd` took it for a flag (exit 2) on a test Pi.
+    passwd = tmp_path / "passwd"
+    firstboot.add_broker_user(passwd, "admin", "-7eEnU0qWjKpR2Ya", os.getgid())
+    assert PasswordFile.load(passwd).verify("admin", "-7eEnU0qWjKpR2Ya")
+
+
 def test_admin_password_is_root_only_made_once_and_kept_beside_the_agents(tmp_path: Path, tools: str) -> None:
     assert firstboot.ensure_agents_credentials(tmp_path, os.getgid())
     agents_secret = (tmp_path / "agents.secret").read_text().strip()
