@@ -25,7 +25,9 @@ def test_charge_time_reads_as_light_level(sim):
     pin = sim.pin_factory.pin("GPIO18", pin_class=ChargingPin)
     pin.charge_time = 0.0025  # a quarter of the limit: fairly bright
     light = Light(Options(pin="GPIO18", queue_len=1), sim)
-    assert light.read()["light"] == pytest.approx(75.0, abs=0.5)
+    # gpiozero times the charge with the wall clock, so a loaded machine can only make it look darker:
+    # a quarter of the limit is 75 %, never more, and scheduling delays must not drag it near half.
+    assert 60.0 <= light.read()["light"] <= 75.5
     assert light.quantities()[0].unit == "%"
     light.close()
 
