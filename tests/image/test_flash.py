@@ -18,7 +18,7 @@ import pytest
 from image.disks import kernel_name, system_disks
 from image.errors import FlashRefusedError
 from image.flash import FlashRequest, flash_image
-from tests.support.tools import require_root, require_tool
+from tests.support.tools import missing, require_root, require_tool
 
 IMAGE_BYTES = 3 * 1024 * 1024 + 512
 
@@ -102,7 +102,7 @@ def test_missing_device_is_bad_input(image: Path) -> None:
 def test_refuses_the_disk_the_system_runs_from(image: Path) -> None:
     disks = sorted(system_disks())
     if not disks or not Path(f"/dev/{disks[0]}").exists():
-        pytest.skip("the root filesystem is not on a block device here (container or overlay)")
+        missing("the root filesystem is not on a block device here (container or overlay)")
     result = flash(str(image), f"/dev/{disks[0]}", "--yes", "--force", "--dry-run")
     assert result.returncode == 2 and "holds the running system" in result.stderr
 
@@ -140,7 +140,7 @@ def test_refuses_a_fixed_disk_unless_forced(image: Path) -> None:
     candidates = [name for name in ("zram0", "ram0", "nbd0") if Path(f"/dev/{name}").exists()]
     fixed = [name for name in candidates if name not in system_disks() and kernel_name(Path(f"/dev/{name}"))]
     if not fixed:
-        pytest.skip("no unused non-removable block device on this machine to try")
+        missing("no unused non-removable block device (zram0, ram0, nbd0) on this machine to try")
     result = flash(str(image), f"/dev/{fixed[0]}", "--yes", "--dry-run")
     assert result.returncode == 2 and "not a removable disk" in result.stderr and "--force" in result.stderr
     forced = flash(str(image), f"/dev/{fixed[0]}", "--yes", "--dry-run", "--force")
