@@ -72,6 +72,13 @@ def parse_filter(text: str) -> ParsedFilter:
     return ParsedFilter(group, topic_filter)
 
 
+def subscription_key(topic_filter: str, share_group: str | None) -> str:
+    """How a session names a subscription: the filter as sent (``$share/group/filter`` if shared)."""
+    if share_group is None:
+        return topic_filter
+    return f"$share/{share_group}/{topic_filter}"
+
+
 def is_system_topic(name: str) -> bool:
     """Topics starting with '$' are not matched by filters starting with a wildcard [MQTT-4.7.2-1]."""
     return name.startswith("$")

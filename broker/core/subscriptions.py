@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from broker.topics import subscription_key
+
 MATCH_CACHE_SIZE = 4096
 
 
@@ -29,9 +31,7 @@ class Subscription:
     @property
     def key(self) -> str:
         """How the session names this subscription (the filter as the client sent it)."""
-        if self.share_group is None:
-            return self.topic_filter
-        return f"$share/{self.share_group}/{self.topic_filter}"
+        return subscription_key(self.topic_filter, self.share_group)
 
 
 @dataclass(slots=True)

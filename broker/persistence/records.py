@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from broker.topics import subscription_key
+
 
 class Op(IntEnum):
     """Record opcodes. Numbers are part of the file format: never renumber, only add."""
@@ -86,9 +88,7 @@ class StoredSubscription:
     @property
     def key(self) -> str:
         """The filter as the client sent it (``$share/group/filter`` for a shared one)."""
-        if self.share_group is None:
-            return self.topic_filter
-        return f"$share/{self.share_group}/{self.topic_filter}"
+        return subscription_key(self.topic_filter, self.share_group)
 
 
 @dataclass(slots=True)
