@@ -52,6 +52,17 @@ def _is_minimal_length(length_bytes: int, length: int) -> bool:
     return length_bytes == fewest
 
 
+def _is_plain_shape(data: bytes, pos: int, stop: int, version: int) -> bool:
+    """A non-empty topic inside the packet and, for MQTT 5, an empty property list right after it."""
+    if pos + 2 > stop:
+        return False
+    topic_length = (data[pos] << 8) | data[pos + 1]
+    topic_end = pos + 2 + topic_length
+    if not topic_length or topic_end > stop:
+        return False
+    return version != 5 or (topic_end < stop and data[topic_end] == 0)
+
+
 class StreamDecoder:
     """Decodes one connection's received bytes into packets.
 
@@ -59,15 +70,24 @@ class StreamDecoder:
     sets `protocol_version`. Client side (bridges, tests): pass the version the CONNECT used.
     `max_packet_size` may be changed at any time (e.g. once the engine has its configured limit).
     After `feed` raises, the decoder is spent: close the connection.
+
+    With `raw_plain_publish`, a plain PUBLISH (QoS 0; no RETAIN, DUP or properties; a non-empty topic;
+    a minimal Remaining Length) comes out as its own bytes instead of a `Publish`: the broker forwards
+    those bytes as they are (broker/protocol/fastpath.py). Only the framing is checked here; the topic's
+    content is validated by the receiver with `decode_publish` the first time it sees those topic bytes.
     """
 
-    __slots__ = ("_buffer", "_is_server", "max_packet_size", "protocol_version")
+    __slots__ = ("_buffer", "_is_server", "max_packet_size", "protocol_version", "raw_plain_publish")
 
     def __init__(
-        self, max_packet_size: int = MAX_PACKET_SIZE, protocol_version: ProtocolVersion | None = None
+        self,
+        max_packet_size: int = MAX_PACKET_SIZE,
+        protocol_version: ProtocolVersion | None = None,
+        raw_plain_publish: bool = False,
     ) -> None:
         self.max_packet_size = max_packet_size
         self.protocol_version = protocol_version
+        self.raw_plain_publish = raw_plain_publish
         self._is_server = protocol_version is None
         self._buffer = bytearray()
 
@@ -142,6 +162,15 @@ class StreamDecoder:
                     return offset
                 pos, stop = frame
             if first_byte >> 4 == _PUBLISH and version is not None:  # the hot path, dispatched inline
+                if (
+                    first_byte == _PLAIN_PUBLISH
+                    and self.raw_plain_publish
+                    and (pos - offset == 2 or _is_minimal_length(pos - offset - 1, stop - pos))
+                    and _is_plain_shape(data, pos, stop, version)
+                ):
+                    packets.append(data[offset:stop])
+                    offset = stop
+                    continue
                 publish = decode_publish(first_byte & 0x0F, data, pos, stop, version)
                 if (
                     first_byte == _PLAIN_PUBLISH

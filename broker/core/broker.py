@@ -73,6 +73,7 @@ class Broker:
             old.will = None
             old.will_due = None
         self._waiting.pop(client_id, None)
+        self.subscriptions.invalidate_routes()
         if old is not None and not clean_start:
             old.connection = connection
             old.expires_at = None
@@ -94,6 +95,7 @@ class Broker:
         if session.connection is not connection:
             return  # already taken over
         session.connection = None
+        self.subscriptions.invalidate_routes()
         will = session.will
         if will is None or not publish_will:
             session.will = None

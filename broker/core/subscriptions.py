@@ -81,10 +81,20 @@ class SubscriptionTree:
         self._root = _Node()
         self.count = 0
         self._cache: dict[str, tuple[dict[str, Match], list[SharedGroup], frozenset[str]]] = {}
+        self.epoch = 0  # bumped on every change that can alter who receives what (see invalidate_routes)
+
+    def invalidate_routes(self) -> None:
+        """Forget cached matches and tell holders of routes (broker/protocol/fastpath.py) to rebuild.
+
+        Called on every subscription change, and by the broker when a session gains or loses its
+        connection, so a cached route never outlives the subscribers it names.
+        """
+        self._cache.clear()
+        self.epoch += 1
 
     def add(self, subscription: Subscription) -> bool:
         """Add or replace a subscription; True when it replaced one with the same filter [MQTT-3.8.4-3]."""
-        self._cache.clear()
+        self.invalidate_routes()
         node = self._root
         for level in subscription.topic_filter.split("/"):
             node = node.children.setdefault(level, _Node())
@@ -99,7 +109,7 @@ class SubscriptionTree:
 
     def remove(self, client_id: str, topic_filter: str, share_group: str | None = None) -> bool:
         """Remove a subscription; False when there was none. Empty branches are pruned."""
-        self._cache.clear()
+        self.invalidate_routes()
         path = [self._root]
         for level in topic_filter.split("/"):
             child = path[-1].children.get(level)
@@ -182,6 +192,16 @@ class SubscriptionTree:
             ids = (sub.identifier,) if sub.identifier else ()
             shared.append((sub.client_id, Match(sub.qos, ids, sub.retain_as_published)))
         return direct, shared
+
+    def direct_matches(self, topic: str, publisher_id: str) -> dict[str, Match] | None:
+        """The plain subscriptions matching ``topic``, or None when a shared group matches too
+        (whose member is chosen per message). Unlike `match`, never advances a group's turn."""
+        cached = self._cache.get(topic)
+        if cached is None or publisher_id in cached[2]:
+            direct, groups, _ = self._match_uncached(topic, publisher_id)
+        else:
+            direct, groups, _ = cached
+        return None if groups else direct
 
     def _match_uncached(
         self, topic: str, publisher_id: str

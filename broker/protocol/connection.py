@@ -34,6 +34,7 @@ from broker.protocol.errors import (
     reason_of,
     refusal_packet,
 )
+from broker.protocol.fastpath import Routes, forward_plain
 from broker.protocol.handlers import HANDLERS
 from broker.protocol.limits import MAX_PACKET_SIZE_LIMIT, ProtocolLimits
 
@@ -71,6 +72,7 @@ class Connection:
         "outbox",
         "outgoing_aliases",
         "peer",
+        "plain_routes",
         "problem_information",
         "session",
         "state",
@@ -90,7 +92,7 @@ class Connection:
         self.clock = clock
         self.peer = peer
         self.on_output = on_output or (lambda: None)
-        self.decoder = StreamDecoder(limits.max_packet_size)
+        self.decoder = StreamDecoder(limits.max_packet_size, raw_plain_publish=True)
         self.state = State.AWAIT_CONNECT
         self.version: ProtocolVersion | None = None
         self.client_id = ""
@@ -107,6 +109,7 @@ class Connection:
         self.incoming_aliases: dict[int, str] = {}
         self.outgoing_aliases: dict[str, int] = {}
         self.is_congested = False
+        self.plain_routes: Routes | None = None  # made on the first plain PUBLISH (fastpath.py)
         self._receiving = False
         self.gatekeeper = None  # this listener's gatekeeper (broker/server/security.py); None: the broker's
 
@@ -132,12 +135,17 @@ class Connection:
             self._receiving = False
 
     def _handle_all(self, packets: list) -> None:
+        """Handle decoded packets in order; runs of raw plain PUBLISH bytes go to the fast path."""
         stats = self.broker.stats
-        for packet in packets:
-            if self.is_closing:
-                return
-            stats.messages_received += 1
+        index, end = 0, len(packets)
+        while index < end and not self.is_closing:
+            packet = packets[index]
             try:
+                if type(packet) is bytes:
+                    index = forward_plain(self, packets, index)
+                    continue
+                index += 1
+                stats.messages_received += 1
                 HANDLERS[packet.packet_type](self, packet)
             except (ProtocolViolation, ConnectRefused, MalformedPacket) as error:
                 self._fail(error)
@@ -178,6 +186,14 @@ class Connection:
             self.on_output()
             return
         self.outbox.append(data)
+
+    def write_many(self, chunks: list[bytes]) -> None:
+        """Queue several packets' bytes at once (a run from the fast path)."""
+        if not self.outbox and not self._receiving:
+            self.outbox.extend(chunks)
+            self.on_output()
+            return
+        self.outbox.extend(chunks)
 
     def send(self, packet: object) -> None:
         """Encode and queue a control packet, within the client's Maximum Packet Size.

@@ -9,6 +9,7 @@ from broker.codec import (
     MalformedPacket,
     PacketTooLarge,
     PingReq,
+    Properties,
     ProtocolError,
     ProtocolVersion,
     Publish,
@@ -175,3 +176,45 @@ def test_non_minimal_remaining_length_is_not_kept_as_raw():
     (packet,) = StreamDecoder(protocol_version=V311).feed(data)
     assert packet.topic == "t" and packet.payload == b"v1"
     assert packet.raw is None
+
+
+V5 = ProtocolVersion.V5
+
+
+@pytest.mark.parametrize("version", [V311, V5])
+def test_raw_mode_hands_plain_publishes_over_as_their_bytes(version):
+    """With raw_plain_publish, a plain QoS 0 PUBLISH is its own bytes (MQTT 5: with its empty
+    property list); other packets in the same chunk decode as usual and keep their order."""
+    plain = encode(Publish("s/t", b"21.5"), version)
+    qos1 = encode(Publish("s/t", b"q", qos=1, packet_id=9), version)
+    decoder = StreamDecoder(protocol_version=version, raw_plain_publish=True)
+    first, second, third = decoder.feed(plain + qos1 + plain)
+    assert first == third == plain
+    assert isinstance(second, Publish) and second.packet_id == 9
+
+
+@pytest.mark.parametrize(
+    ("version", "data"),
+    [
+        (V5, encode(Publish("t", b"v", properties=Properties(content_type="a")), V5)),  # properties
+        (V311, encode(Publish("t", b"v", retain=True), V311)),  # RETAIN [MQTT-3.3.1-5]
+        (V311, b"\x30\x85\x00\x00\x01tv1"),  # non-minimal Remaining Length
+    ],
+)
+def test_raw_mode_decodes_everything_that_is_not_plain(version, data):
+    (packet,) = StreamDecoder(protocol_version=version, raw_plain_publish=True).feed(data)
+    assert isinstance(packet, Publish) and packet.topic == "t"
+
+
+def test_raw_mode_leaves_an_empty_topic_to_the_full_decoder():
+    """MQTT 5 empty topic without a Topic Alias: a protocol error [MQTT5 3.3.2.3.4], not bytes to forward."""
+    decoder = StreamDecoder(protocol_version=V5, raw_plain_publish=True)
+    with pytest.raises(ProtocolError):
+        decoder.feed(bytes.fromhex("30 04 0000 00") + b"v")
+
+
+def test_raw_mode_leaves_a_topic_past_the_end_to_the_full_decoder():
+    """Topic length 9 in a 4-byte body: malformed [MQTT-3.3.2-1], never handed over as bytes."""
+    decoder = StreamDecoder(protocol_version=V311, raw_plain_publish=True)
+    with pytest.raises(MalformedPacket):
+        decoder.feed(bytes.fromhex("30 04 0009 6162"))
