@@ -47,9 +47,11 @@ def load_or_report(path: Path) -> object | None:
 
 def run_agents(args: argparse.Namespace) -> int:
     """The agents service: run until SIGTERM/SIGINT; reload on SIGHUP and on file changes."""
+    from agents.runtime.malloc import limit_malloc_arenas
     from agents.runtime.reload import Reloader
     from agents.runtime.runtime import Runtime
 
+    limit_malloc_arenas()  # before any thread starts
     setup_logging(args.verbose)
     config = load_or_report(args.config)
     if config is None:
@@ -102,7 +104,9 @@ def check(args: argparse.Namespace) -> int:
 def demo(args: argparse.Namespace) -> int:
     from agents.config.errors import ConfigError
     from agents.demo import run_demo
+    from agents.runtime.malloc import limit_malloc_arenas
 
+    limit_malloc_arenas()  # broker and agents threads in one process
     stop = threading.Event()
     stop_on_signals(stop)
     logging.basicConfig(level=logging.INFO, handlers=[logging.NullHandler()])
