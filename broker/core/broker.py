@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from broker.core.access import Gatekeeper
 from broker.core.messages import Delivery, Message, will_message
-from broker.core.retained import RetainedStore
+from broker.core.retained import RetainedDeliveries, RetainedStore
 from broker.core.sessions import NEVER_EXPIRES, QueueLimits, Session, Subscriber
 from broker.core.subscriptions import Match, Subscription, SubscriptionTree
 
@@ -144,20 +144,19 @@ class Broker:
 
     # ---- subscriptions -----------------------------------------------------------------------
 
-    def subscribe(self, session: Session, subscription: Subscription, now: float) -> list[Delivery]:
+    def subscribe(self, session: Session, subscription: Subscription, now: float) -> RetainedDeliveries:
         """Add a subscription; returns the retained messages to send for it [MQTT-3.3.1-6]."""
         existed = self.subscriptions.add(subscription)
         session.subscriptions[subscription.key] = subscription
+        ids = (subscription.identifier,) if subscription.identifier else ()
         handling = subscription.retain_handling
         if subscription.share_group is not None or handling == 2 or (handling == 1 and existed):
-            return []
-        ids = (subscription.identifier,) if subscription.identifier else ()
+            return RetainedDeliveries([], subscription.qos, ids)
+        messages = self.retained.match(subscription.topic_filter, now)
         rules = session.rules
-        return [
-            Delivery(message, min(message.qos, subscription.qos), True, ids)
-            for message in self.retained.match(subscription.topic_filter, now)
-            if rules is None or rules.allows(message.topic, "read")
-        ]
+        if rules is not None:
+            messages = [message for message in messages if rules.allows(message.topic, "read")]
+        return RetainedDeliveries(messages, subscription.qos, ids)
 
     def unsubscribe(self, session: Session, key: str) -> bool:
         subscription = session.subscriptions.pop(key, None)

@@ -1,7 +1,10 @@
 """Retained messages in their own trie, looked up by topic filter when a client subscribes.
 
 Messages with an expiry are also kept in a heap keyed by ``expires_at`` so the periodic sweep
-costs O(expired) rather than a walk over every retained message.
+costs O(expired) rather than a walk over every retained message. Messages whose topic does not
+start with '$' are also indexed by topic, so a subscription to '#' (a dashboard or a phone app
+showing everything) takes them all without a walk. Lookups collect into a list with an explicit
+stack: no recursion, no nested generators.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from broker.core.messages import Message
+from broker.core.messages import Delivery, Message
 
 
 class _Node:
@@ -21,11 +25,34 @@ class _Node:
         self.message: Message | None = None
 
 
+@dataclass(slots=True)
+class RetainedDeliveries:
+    """The retained messages one new subscription receives [MQTT-3.3.1-6], RETAIN set [MQTT-3.3.1-8].
+
+    Kept as one list with the subscription's granted QoS and identifiers rather than a
+    ``Delivery`` per message: most go out as QoS 0 bytes that need no per-message record.
+    Each message goes at the lower of its own QoS and the granted one [MQTT-3.8.4-8].
+    """
+
+    messages: list[Message]
+    granted_qos: int
+    subscription_ids: tuple[int, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def __iter__(self) -> Iterator[Delivery]:
+        granted, ids = self.granted_qos, self.subscription_ids
+        for message in self.messages:
+            yield Delivery(message, min(message.qos, granted), True, ids)
+
+
 class RetainedStore:
     """The last retained message per topic; an empty payload deletes [MQTT-3.3.1-10/11]."""
 
     def __init__(self, max_messages: int = 100_000) -> None:
         self._root = _Node()
+        self._ordinary: dict[str, Message] = {}  # every message whose topic does not start with '$'
         self.count = 0
         self.max_messages = max_messages
         # (expires_at, tie-breaker, node, message); an entry is stale once node.message is not
@@ -55,6 +82,8 @@ class RetainedStore:
                 return False
             self.count += 1
         node.message = message
+        if not message.topic.startswith("$"):
+            self._ordinary[message.topic] = message
         if message.expires_at is not None:
             self._track_expiry(node, message)
         return True
@@ -74,8 +103,10 @@ class RetainedStore:
             if child is None:
                 return
             path.append(child)
-        if path[-1].message is not None:
+        deleted = path[-1].message
+        if deleted is not None:
             path[-1].message = None
+            self._ordinary.pop(deleted.topic, None)
             self.count -= 1
         for depth in range(len(levels), 0, -1):
             node = path[depth]
@@ -84,35 +115,37 @@ class RetainedStore:
             del path[depth - 1].children[levels[depth - 1]]
 
     def match(self, topic_filter: str, now: float) -> list[Message]:
-        """Unexpired retained messages whose topic matches ``topic_filter``."""
-        found = [m for m in self._walk(self._root, topic_filter.split("/"), 0) if not m.is_expired(now)]
+        """Unexpired retained messages whose topic matches ``topic_filter`` [MQTT-3.3.2-5]."""
+        if topic_filter == "#":
+            found = list(self._ordinary.values())  # '#' never matches '$' topics [MQTT-4.7.2-1]
+        else:
+            found = self._collect(topic_filter.split("/"))
+        if self._expiries:  # some message has (or had) an expiry: drop the expired ones
+            found = [message for message in found if message.expires_at is None or now < message.expires_at]
         return found
 
-    def _walk(self, node: _Node, levels: list[str], depth: int) -> Iterator[Message]:
-        if depth == len(levels):
-            if node.message is not None:
-                yield node.message
-            return
-        level = levels[depth]
-        if level == "#":
-            yield from self._everything(node, skip_system=depth == 0)
-        elif level == "+":
-            for name, child in list(node.children.items()):
-                if depth == 0 and name.startswith("$"):
-                    continue  # [MQTT-4.7.2-1]
-                yield from self._walk(child, levels, depth + 1)
-        else:
-            child = node.children.get(level)
-            if child is not None:
-                yield from self._walk(child, levels, depth + 1)
-
-    def _everything(self, node: _Node, skip_system: bool) -> Iterator[Message]:
-        if node.message is not None:
-            yield node.message  # "a/#" matches "a" itself
-        for name, child in list(node.children.items()):
-            if skip_system and name.startswith("$"):
+    def _collect(self, levels: list[str]) -> list[Message]:
+        found: list[Message] = []
+        last = len(levels)
+        pending = [(self._root, 0)]
+        while pending:
+            node, depth = pending.pop()
+            if depth == last:
+                if node.message is not None:
+                    found.append(node.message)
                 continue
-            yield from self._everything(child, skip_system=False)
+            level = levels[depth]
+            if level == "#":
+                found.extend(_subtree(node, skip_system=depth == 0))
+            elif level == "+":
+                for name, child in reversed(node.children.items()):  # popped in stored order
+                    if depth or not name.startswith("$"):  # [MQTT-4.7.2-1]
+                        pending.append((child, depth + 1))
+            else:
+                child = node.children.get(level)
+                if child is not None:
+                    pending.append((child, depth + 1))
+        return found
 
     def remove_expired(self, now: float) -> int:
         """Drop expired messages (called from the periodic tick); returns how many went.
@@ -127,3 +160,18 @@ class RetainedStore:
                 self._delete(message.topic.split("/"))
                 removed += 1
         return removed
+
+
+def _subtree(top: _Node, skip_system: bool) -> list[Message]:
+    """Every message at or below ``top`` ("a/#" matches "a" itself); '$' children of the root skipped."""
+    found: list[Message] = []
+    if top.message is not None:
+        found.append(top.message)
+    children = reversed(top.children.items())  # reversed onto the stack: popped in stored order
+    pending = [child for name, child in children if not (skip_system and name.startswith("$"))]
+    while pending:
+        node = pending.pop()
+        if node.message is not None:
+            found.append(node.message)
+        pending.extend(reversed(node.children.values()))
+    return found

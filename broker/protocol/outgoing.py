@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from broker.codec import EMPTY_PROPERTIES, Properties, ProtocolVersion
+from broker.codec.primitives import encode_varint
 from broker.codec.publish import PublishTemplate, encode_plain_publish
 from broker.core.messages import Delivery, Message
+from broker.core.retained import RetainedDeliveries
 from broker.core.sessions import Outgoing
 
 if TYPE_CHECKING:
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 
 V5 = ProtocolVersion.V5
 PLAIN = 0  # Message.encodings key: QoS 0 bytes without RETAIN for 3.1/3.1.1 (bytes, not a template)
+RETAINED_PLAIN = 1  # QoS 0 bytes with RETAIN for 3.1/3.1.1: a retained message to a new subscriber
+RETAINED_BARE_V5 = 2  # the same for MQTT 5 without properties (property length 0)
 
 
 def _properties_for(message: Message, delivery: Delivery, alias: int | None, now: float) -> Properties:
@@ -145,6 +149,76 @@ def deliver(conn: Connection, delivery: Delivery) -> None:
             conn.broker.stats.publish_dropped += 1
         return
     _send_new(conn, delivery)
+
+
+def deliver_retained(conn: Connection, retained: RetainedDeliveries) -> None:
+    """Send the retained messages for one new subscription, in order, after its SUBACK.
+
+    Runs of plain messages (going out at QoS 0, no v5 properties, expiry, subscription ids or topic
+    aliases) are written as cached bytes in one join; any other message takes the per-delivery path
+    (QoS 1/2 through the send window and session queue [MQTT-3.3.4-9]). The store lookup already
+    left out expired messages [MQTT-3.3.2-5].
+    """
+    messages, granted, ids = retained.messages, retained.granted_qos, retained.subscription_ids
+    key = _retained_bytes_key(conn, ids)
+    if key is None or conn.is_congested:  # congested: deliver() drops QoS 0 and queues the rest
+        for message in messages:
+            deliver(conn, Delivery(message, min(message.qos, granted), True, ids))
+        return
+    if not granted and key == RETAINED_PLAIN:  # the common case: every message is plain
+        _write_retained(conn, messages, key)
+        return
+    run: list[Message] = []
+    for message in messages:
+        if (message.qos and granted) or (key == RETAINED_BARE_V5 and not _is_bare(message)):
+            if run:  # keep the store's order: the plain run so far goes first
+                _write_retained(conn, run, key)
+                run = []
+            deliver(conn, Delivery(message, min(message.qos, granted), True, ids))
+        else:
+            run.append(message)
+    _write_retained(conn, run, key)
+
+
+def _retained_bytes_key(conn: Connection, ids: tuple[int, ...]) -> int | None:
+    """The encodings key of this client's plain QoS 0 retained bytes, None when it needs its own."""
+    if conn.version != V5:
+        return RETAINED_PLAIN
+    if ids or (conn.client_topic_alias_maximum and conn.limits.outgoing_topic_aliases):
+        return None
+    return RETAINED_BARE_V5
+
+
+def _is_bare(message: Message) -> bool:
+    return message.properties is None and message.expires_at is None
+
+
+def _write_retained(conn: Connection, messages: list[Message], key: int) -> None:
+    """Write plain retained messages as QoS 0 PUBLISH with RETAIN [MQTT-3.3.1-8], in one write.
+
+    Each encoding is cached on the message for the next subscriber. Not through the codec's topic
+    cache: a '#' subscriber taking thousands of retained topics would evict the live topics it is for.
+    """
+    if not messages:
+        return
+    properties = b"\x00" if key == RETAINED_BARE_V5 else b""  # MQTT 5: property length 0
+    limit = conn.client_maximum_packet_size
+    batch: list[bytes] = []
+    for message in messages:
+        encodings = message.encodings
+        data = encodings.get(key)
+        if data is None:
+            topic, payload = message.topic.encode(), message.payload
+            remaining = encode_varint(2 + len(topic) + len(properties) + len(payload))
+            data = b"".join((b"\x31", remaining, len(topic).to_bytes(2, "big"), topic, properties, payload))
+            encodings[key] = data
+        if len(data) <= limit:  # else dropped [MQTT-3.1.2-25]
+            batch.append(data)
+    if batch:
+        conn.write(b"".join(batch))
+    stats = conn.broker.stats
+    stats.publish_sent += len(batch)
+    stats.publish_dropped += len(messages) - len(batch)
 
 
 def _send_new(conn: Connection, delivery: Delivery) -> None:

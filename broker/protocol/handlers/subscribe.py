@@ -14,7 +14,7 @@ from broker.codec import (
     UnsubAck,
     Unsubscribe,
 )
-from broker.core.messages import Delivery
+from broker.core.retained import RetainedDeliveries
 from broker.core.subscriptions import Subscription
 from broker.protocol import outgoing
 from broker.protocol.errors import ProtocolViolation
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def _subscribe_one(
-    conn: Connection, request: SubscriptionRequest, identifier: int | None, retained: list[Delivery]
+    conn: Connection, request: SubscriptionRequest, identifier: int | None, retained: list[RetainedDeliveries]
 ) -> int:
     """Add one subscription; returns its SUBACK code (granted QoS or a failure code)."""
     is_v5 = conn.version == ProtocolVersion.V5
@@ -53,7 +53,7 @@ def _subscribe_one(
         identifier=identifier,
         share_group=parsed.share_group,
     )
-    retained.extend(conn.broker.subscribe(conn.session, subscription, conn.clock()))
+    retained.append(conn.broker.subscribe(conn.session, subscription, conn.clock()))
     return request.qos
 
 
@@ -61,11 +61,11 @@ def handle_subscribe(conn: Connection, packet: Subscribe) -> None:
     """Grant each filter (same filter replaces the old subscription [MQTT-3.8.4-3]), SUBACK, then retained."""
     identifiers = packet.properties.subscription_identifiers
     identifier = identifiers[0] if identifiers else None
-    retained: list[Delivery] = []
+    retained: list[RetainedDeliveries] = []
     codes = [_subscribe_one(conn, request, identifier, retained) for request in packet.subscriptions]
     conn.send(SubAck(packet.packet_id, codes))  # [MQTT-3.8.4-1], one code per filter [MQTT-3.8.4-6]
-    for delivery in retained:
-        outgoing.deliver(conn, delivery)
+    for deliveries in retained:
+        outgoing.deliver_retained(conn, deliveries)
 
 
 def handle_unsubscribe(conn: Connection, packet: Unsubscribe) -> None:

@@ -150,4 +150,28 @@ def test_shared_subscriptions_get_no_retained_messages():
     broker = Broker()
     broker.publish(Message("t", b"r", retain=True), 0)
     _, session, _ = _online(broker, "c")
-    assert broker.subscribe(session, Subscription("c", "t", 0, share_group="g"), 0) == []
+    assert list(broker.subscribe(session, Subscription("c", "t", 0, share_group="g"), 0)) == []
+
+
+class _ReadPrefix:
+    """Access rules as data: read only under one prefix, subscribe anywhere."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def allows(self, topic: str, access: str) -> bool:
+        return access != "read" or topic.startswith(self.prefix)
+
+
+def test_retained_messages_on_subscribe_respect_read_rules():
+    """A '#' subscriber gets only the retained messages it may read; each once, RETAIN set, lower QoS."""
+    broker = Broker()
+    for topic, qos in (("open/a", 2), ("secret/b", 0), ("open/c/d", 0), ("$SYS/open", 0)):
+        broker.publish(Message(topic, b"r", qos=qos, retain=True), 0)
+    _, session, _ = _online(broker, "c")
+    session.rules = _ReadPrefix("open/")
+    got = list(broker.subscribe(session, Subscription("c", "#", 1, identifier=4), 0))
+    assert [(d.message.topic, d.qos, d.retain, d.subscription_ids) for d in got] == [
+        ("open/a", 1, True, (4,)),
+        ("open/c/d", 0, True, (4,)),
+    ]

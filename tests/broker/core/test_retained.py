@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from broker.core import retained
 from broker.core.messages import Message
 from broker.core.retained import RetainedStore
+from broker.topics import filter_matches
 
 
 def _topics(store: RetainedStore, topic_filter: str, now: float = 0.0) -> set[str]:
@@ -65,7 +67,8 @@ def test_expiry_sweep_visits_only_messages_with_an_expiry(monkeypatch):
     def no_walk(*args, **kwargs):
         raise AssertionError("the sweep must not walk the whole tree")
 
-    monkeypatch.setattr(store, "_everything", no_walk)
+    monkeypatch.setattr(store, "_collect", no_walk)
+    monkeypatch.setattr(retained, "_subtree", no_walk)
     assert store.remove_expired(4.0) == 0
     assert store.remove_expired(5.0) == 1  # [MQTT-3.3.2-5]
     assert len(store._expiries) == 1
@@ -96,3 +99,79 @@ def test_expiry_heap_is_compacted_when_expiring_topics_are_republished():
     assert len(store._expiries) <= 2 * store.count + 64
     assert store.remove_expired(1098.0) == 0
     assert store.remove_expired(1099.0) == 1 and store.count == 0
+
+
+_TOPICS = (
+    "a",
+    "a/b",
+    "a/b/c",
+    "a/c",
+    "a/c/d",
+    "x/b",
+    "x/y/b",
+    "/lead",
+    "trail/",
+    "$SYS/up",
+    "$SYS/a/b",
+    "$x",
+)
+_FILTERS = (
+    "#",
+    "a/#",
+    "a/+",
+    "+/b",
+    "+/+/b",
+    "+",
+    "+/#",
+    "a/+/#",
+    "/#",
+    "+/",
+    "$SYS/#",
+    "$SYS/+/b",
+    "a/b/c/#",
+)
+
+
+def _reference(store_topics: set[str], topic_filter: str) -> set[str]:
+    return {topic for topic in store_topics if filter_matches(topic_filter, topic)}
+
+
+def test_every_filter_matches_what_the_reference_rule_says():
+    """The trie walk and the '#' index agree with filter_matches, '$' topics included [MQTT-4.7.2-1]."""
+    store = RetainedStore()
+    for topic in _TOPICS:
+        store.store(Message(topic, b"v", retain=True))
+    for topic_filter in _FILTERS:
+        found = store.match(topic_filter, 0.0)
+        assert len(found) == len({m.topic for m in found}), topic_filter  # each message once
+        assert {m.topic for m in found} == _reference(set(_TOPICS), topic_filter), topic_filter
+
+
+def test_wildcard_index_follows_replacement_deletion_expiry_and_a_full_store():
+    """'#' stays right as messages are replaced, deleted [MQTT-3.3.1-10/11], expire, or do not fit."""
+    store = RetainedStore(max_messages=4)
+    store.store(Message("a/b", b"1", retain=True))
+    store.store(Message("a/b", b"2", retain=True))
+    store.store(Message("c", b"1", retain=True, expires_at=5.0))
+    store.store(Message("$SYS/x", b"1", retain=True))
+    store.store(Message("d", b"1", retain=True))
+    assert not store.store(Message("e", b"1", retain=True))  # full: not kept, not indexed
+    assert [(m.topic, m.payload) for m in store.match("#", 0.0)] == [("a/b", b"2"), ("c", b"1"), ("d", b"1")]
+    assert [m.topic for m in store.match("#", 5.0)] == ["a/b", "d"]  # [MQTT-3.3.2-5]
+    store.store(Message("a/b", b"", retain=True))
+    assert store.remove_expired(5.0) == 1
+    assert [m.topic for m in store.match("#", 5.0)] == ["d"]
+    assert [m.topic for m in store.match("$SYS/#", 5.0)] == ["$SYS/x"]
+
+
+def test_matches_come_in_stored_order_and_survive_a_deep_tree():
+    """An explicit stack, not recursion: a tree deeper than Python's recursion limit still matches."""
+    store = RetainedStore()
+    for topic in ("m/3", "m/1", "m/2/z", "m/2"):
+        store.store(Message(topic, b"v", retain=True))
+    assert [m.topic for m in store.match("m/#", 0.0)] == ["m/3", "m/1", "m/2", "m/2/z"]
+    assert [m.topic for m in store.match("m/+", 0.0)] == ["m/3", "m/1", "m/2"]
+    deep = "/".join(["d"] * 3000)
+    store.store(Message(deep, b"v", retain=True))
+    assert [m.topic for m in store.match("d/#", 0.0)] == [deep]
+    assert [m.topic for m in store.match("+/" * 2999 + "+", 0.0)] == [deep]

@@ -6,7 +6,18 @@ import pytest
 
 from broker.codec import ReasonCode
 from broker.core.sessions import QueueLimits
-from tests.broker.protocol.pair import V5, V311, Hub, Properties, PubAck, PubRec, PubRel
+from tests.broker.protocol.pair import (
+    V5,
+    V311,
+    Hub,
+    Properties,
+    PubAck,
+    PubRec,
+    PubRel,
+    SubAck,
+    Subscribe,
+    SubscriptionRequest,
+)
 
 
 def test_client_receive_maximum_limits_unacknowledged_messages():
@@ -161,3 +172,126 @@ def test_v5_message_without_extras_shares_one_template_per_qos_and_retain():
         assert encode(packet, V5) == encode(Publish("t", b"v", 1, packet_id=packet.packet_id), V5)
     (packet,) = aliased.received_publishes()
     assert packet.properties.topic_alias == 1  # [MQTT-3.3.2-12] aliases still assigned
+
+
+# ---- retained messages to a new subscriber (deliver_retained) ------------------------------------
+
+
+def _retain(hub: Hub, *messages: tuple[str, bytes, int], version=V311, **publish) -> None:
+    publisher = hub.connected("retainer", version)
+    for number, (topic, payload, qos) in enumerate(messages, start=1):
+        publisher.publish(topic, payload, qos=qos, retain=True, packet_id=number if qos else None, **publish)
+    publisher.received()
+
+
+@pytest.mark.parametrize("version", [V311, V5])
+def test_retained_messages_follow_the_suback_with_retain_set_at_the_lower_qos(version):
+    """[MQTT-3.3.1-6] sent on subscribe, [MQTT-3.3.1-8] RETAIN set, [MQTT-3.8.4-8] the lower QoS,
+    in the store's order after the SUBACK; '$' topics not matched by '#' [MQTT-4.7.2-1]."""
+    hub = Hub()
+    stored = [("a/0", b"zero", 0), ("a/1", b"one", 1), ("b", b"two", 2), ("$SYS/x", b"s", 0), ("c/d", b"", 0)]
+    stored += [(f"many/{n}", str(n).encode(), n % 3) for n in range(50)]
+    _retain(hub, *stored)
+    subscriber = hub.connected("sub", version)
+    subscriber.send(Subscribe(7, [SubscriptionRequest("#", 1)], Properties()))
+    suback, *publishes = subscriber.received()
+    assert isinstance(suback, SubAck) and suback.reason_codes == [1]
+    expected = [(t, p, min(q, 1)) for t, p, q in stored if p and not t.startswith("$")]
+    assert [(p.topic, p.payload, p.qos) for p in publishes] == expected
+    assert all(p.retain for p in publishes)
+    assert all((p.packet_id is not None) == (p.qos == 1) for p in publishes)
+    assert hub.broker.stats.publish_sent >= len(expected)
+
+
+def test_plain_retained_bytes_are_laid_out_per_section_3_3_and_shared():
+    """The cached QoS 0 RETAIN bytes: 0x31, remaining length, topic, payload (v5: property length 0)."""
+    hub = Hub()
+    _retain(hub, ("t/1", b"21.4", 1))
+    for version, expected in ((V311, "31 09 0003 742f31 32312e34"), (V5, "31 0a 0003 742f31 00 32312e34")):
+        for name in ("one", "two"):
+            subscriber = hub.connected(f"{name}-{version}", version)
+            subscriber.send(Subscribe(1, [SubscriptionRequest("t/#", 0)], Properties()))
+            assert subscriber.connection.take_output()[-11 if version == V311 else -12 :] == bytes.fromhex(
+                expected
+            )
+
+
+def test_a_qos0_grant_does_not_downgrade_later_subscribers():
+    """The cached QoS 0 bytes of a QoS 1 message serve only QoS 0 grants [MQTT-3.8.4-8]."""
+    hub = Hub()
+    _retain(hub, ("t", b"v", 1))
+    for name, granted in (("zero", 0), ("one", 1), ("zero-again", 0)):
+        subscriber = hub.connected(name, V311)
+        subscriber.subscribe("t", qos=granted)
+        [publish] = subscriber.received_publishes()
+        assert (publish.qos, publish.retain) == (granted, True)
+
+
+def test_retained_qos1_messages_go_through_the_send_window_in_order():
+    """[MQTT-3.3.4-9] at most Receive Maximum unacknowledged; the rest wait in the session queue."""
+    hub = Hub()
+    _retain(hub, *[(f"t/{n}", str(n).encode(), 1 if n % 2 else 0) for n in range(8)])
+    subscriber = hub.connected("sub", V5, properties=Properties(receive_maximum=2))
+    subscriber.subscribe("t/#", qos=1)
+    first = subscriber.received_publishes()
+    assert [p.payload for p in first] == [b"0", b"1", b"2", b"3", b"4", b"6"]
+    assert len(subscriber.connection.session.queue) == 2
+    subscriber.send(PubAck(first[1].packet_id), PubAck(first[3].packet_id))
+    assert [p.payload for p in subscriber.received_publishes()] == [b"5", b"7"]
+
+
+def test_v5_retained_messages_keep_their_properties_expiry_and_subscription_id():
+    """Properties forwarded [MQTT-3.3.2-4], expiry counted down [MQTT-3.3.2-6], expired ones not
+    sent [MQTT-3.3.2-5], subscription identifier attached [MQTT-3.3.4-3]."""
+    hub = Hub()
+    publisher = hub.connected("retainer", V5)
+    publisher.publish("t/bare", b"1", retain=True)
+    publisher.publish("t/props", b"2", retain=True, properties=Properties(content_type="text/plain"))
+    publisher.publish("t/expiring", b"3", retain=True, properties=Properties(message_expiry_interval=60))
+    publisher.publish("t/gone", b"4", retain=True, properties=Properties(message_expiry_interval=5))
+    hub.clock.advance(10)
+    plain = hub.connected("plain", V5)
+    plain.subscribe("t/#")
+    got = {p.topic: p for p in plain.received_publishes()}
+    assert sorted(got) == ["t/bare", "t/expiring", "t/props"]
+    assert got["t/props"].properties.content_type == "text/plain"
+    assert got["t/expiring"].properties.message_expiry_interval == 50
+    tagged = hub.connected("tagged", V5)
+    tagged.subscribe("t/#", properties=Properties(subscription_identifiers=[9]))
+    assert [p.properties.subscription_identifiers for p in tagged.received_publishes()] == [[9]] * 3
+
+
+def test_retained_messages_to_a_client_taking_topic_aliases():
+    """[MQTT-3.3.2-12] aliases are the server's choice; each topic still arrives with its name first."""
+    hub = Hub()
+    _retain(hub, ("a", b"1", 0), ("b", b"2", 0))
+    subscriber = hub.connected("sub", V5, properties=Properties(topic_alias_maximum=5))
+    subscriber.subscribe("#")
+    publishes = subscriber.received_publishes()
+    assert [(p.topic, p.properties.topic_alias, p.retain) for p in publishes] == [
+        ("a", 1, True),
+        ("b", 2, True),
+    ]
+
+
+def test_retained_messages_above_the_clients_maximum_packet_size_are_dropped():
+    """[MQTT-3.1.2-25]"""
+    hub = Hub()
+    _retain(hub, ("t/big", b"x" * 100, 0), ("t/small", b"ok", 0), ("t/big1", b"y" * 100, 1))
+    subscriber = hub.connected("sub", V5, properties=Properties(maximum_packet_size=64))
+    dropped = hub.broker.stats.publish_dropped
+    subscriber.subscribe("t/#", qos=1)
+    assert [p.payload for p in subscriber.received_publishes()] == [b"ok"]
+    assert hub.broker.stats.publish_dropped == dropped + 2
+
+
+def test_a_congested_subscriber_loses_retained_qos0_and_queues_the_rest():
+    """A slow reader loses QoS 0, never the broker; QoS 1 waits in the session and follows on resume."""
+    hub = Hub()
+    _retain(hub, ("t/0", b"0", 0), ("t/1", b"1", 1))
+    subscriber = hub.connected("sub", V311)
+    subscriber.connection.is_congested = True
+    subscriber.subscribe("t/#", qos=1)
+    assert subscriber.received_publishes() == []
+    subscriber.connection.resume()
+    assert [(p.payload, p.qos, p.retain) for p in subscriber.received_publishes()] == [(b"1", 1, True)]
