@@ -26,6 +26,7 @@ AMQTT_VERSION = "0.12.1"
 LISTENING = re.compile(r"^listening mqtt://([^:\s]+):(\d+)")
 BROKERS = ("perch", "mosquitto", "amqtt")
 START_TIMEOUT = 30.0
+PERCH_LOG_LEVEL = "warning"
 
 
 class BrokerUnavailable(RuntimeError):
@@ -76,9 +77,20 @@ def perch_source() -> Path:
     return Path(os.environ.get("PERCH_BENCH_SOURCE") or REPO_ROOT)
 
 
+def perch_log_flags(source: Path) -> list[str]:
+    """Perch logs at ``warning``, as Mosquitto runs with ``log_type error``: neither writes a line per
+    connection (Perch's default ``info`` does, as Mosquitto's default does). A checkout from before
+    ``--log-level`` existed runs with its default."""
+    cli = source / "broker" / "cli.py"
+    if cli.exists() and "--log-level" in cli.read_text(encoding="utf-8"):
+        return ["--log-level", PERCH_LOG_LEVEL]
+    return []
+
+
 def _start_perch(folder: Path) -> Broker:
     command = [sys.executable, "-m", "perch", "broker", "--bind", "127.0.0.1", "--port", "0"]
-    log = folder / "perch.log"  # one INFO line per connection: kept out of the terminal, read on failure
+    command += perch_log_flags(perch_source())
+    log = folder / "perch.log"  # warnings and errors: kept out of the terminal, read on failure
     with log.open("w") as log_file:
         process = subprocess.Popen(
             command, cwd=perch_source(), stdout=subprocess.PIPE, stderr=log_file, text=True, bufsize=1

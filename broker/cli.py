@@ -25,7 +25,13 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     from broker.server.flags import add_tls_flags
 
     add_tls_flags(parser)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        help="least important lines logged (default: the config's broker.log_level, else info; "
+        "info logs each connect and disconnect)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details (--log-level debug)")
     parser.set_defaults(handler=run_broker)
 
 
@@ -47,6 +53,10 @@ def build_config(args: argparse.Namespace):  # -> BrokerConfig
     config.listeners = listeners
     if args.max_keepalive is not None:
         config.max_keepalive = args.max_keepalive
+    if getattr(args, "verbose", False):
+        config.log_level = "debug"
+    elif getattr(args, "log_level", None):
+        config.log_level = args.log_level
     from broker.server.flags import apply_tls_flags
 
     apply_tls_flags(config, args)
@@ -56,22 +66,18 @@ def build_config(args: argparse.Namespace):  # -> BrokerConfig
 
 def run_broker(args: argparse.Namespace) -> int:
     import asyncio
-    import logging
     import time
 
     from broker.config import ConfigError
     from broker.server.app import ListenError, install_uvloop, serve
+    from broker.server.logs import configure_logging
 
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
     try:
         config = build_config(args)
     except ConfigError as error:
         print(f"perch broker: bad config: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    configure_logging(config.log_level)
 
     def announce(server) -> None:
         for index, (scheme, host, port) in enumerate(server.listening):

@@ -68,6 +68,7 @@ class BrokerConfig:
     max_topic_length: int = 65535
     max_topic_levels: int = 200
     sys_interval: float = 10.0
+    log_level: str = "info"  # debug, info, warning or error, like Mosquitto's log_type (server/logs.py)
     allow_anonymous: bool = True  # from YAML: false once `listeners` is given (server/security.py)
     password_file: str | None = None
     acl_file: str | None = None
@@ -98,6 +99,7 @@ class BrokerConfig:
         _check_range("broker.max_client_id_length", self.max_client_id_length, 23, 65535)
         _check_range("broker.max_topic_length", self.max_topic_length, 1, 65535)
         _check_range("broker.max_topic_levels", self.max_topic_levels, 1, 65535)
+        _check_log_level("broker.log_level", self.log_level)
         for index, listener in enumerate(self.listeners):
             path = f"broker.listeners[{index}]"
             _check_range(f"{path}.port", listener.port, 0, 65535)
@@ -130,6 +132,13 @@ class BrokerConfig:
 def _check_range(path: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise ConfigError(path, f"expected a number from {low} to {high}, got {value!r}")
+
+
+def _check_log_level(path: str, value: str) -> None:
+    from broker.server.logs import LOG_LEVELS
+
+    if value not in LOG_LEVELS:
+        raise ConfigError(path, f"expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
 
 
 def _build(cls: type, data: Any, path: str) -> Any:

@@ -56,3 +56,26 @@ def test_port_in_use_exits_2():
         holder.close()
     assert result.returncode == 2
     assert "cannot listen" in result.stderr
+
+
+def test_log_level_comes_from_the_flag_over_the_config_file(tmp_path):
+    path = tmp_path / "perch.yaml"
+    path.write_text("broker:\n  log_level: error\n")
+    assert build_config(_args(config=str(path))).log_level == "error"
+    assert build_config(_args(config=str(path), log_level="warning")).log_level == "warning"
+    assert build_config(_args(log_level="warning", verbose=True)).log_level == "debug"
+    assert build_config(_args()).log_level == "info"
+
+
+def test_an_unknown_log_level_in_the_config_is_bad_input(tmp_path):
+    path = tmp_path / "perch.yaml"
+    path.write_text("broker:\n  log_level: loud\n")
+    result = _run("--config", str(path))
+    assert result.returncode == 2
+    assert "broker.log_level: expected one of debug, info, warning, error, got 'loud'" in result.stderr
+
+
+def test_an_unknown_log_level_flag_is_refused_by_argparse():
+    result = _run("--log-level", "loud")
+    assert result.returncode == 2
+    assert "invalid choice: 'loud'" in result.stderr
