@@ -24,44 +24,59 @@ if TYPE_CHECKING:
 log = logging.getLogger("perch.broker")
 
 WRITE_BUFFER_HIGH = 1024 * 1024
+WRITE_BUFFER_LOW = WRITE_BUFFER_HIGH // 4  # asyncio's own ratio, as a shared constant (no int per connection)
 WS_SUBPROTOCOLS = ["mqtt", "mqttv3.1"]
 
 
 class MqttTransport(asyncio.Protocol):
-    """MQTT over a byte stream (TCP)."""
+    """MQTT over a byte stream (TCP).
 
-    scheme = "mqtt"
+    Slots, and nothing kept that can be looked up when needed (the peer address and the listener's
+    scheme are only for log lines): an idle connection costs a few hundred bytes of Python objects.
+    """
+
+    __slots__ = ("_flush_scheduled", "_was_connected", "connection", "listener_index", "server", "transport")
+    default_scheme = "mqtt"
 
     def __init__(self, server: BrokerServer, listener_index: int = 0) -> None:
         self.server = server
         self.listener_index = listener_index
-        self.scheme = (
-            server.config.listeners[listener_index].scheme if server.config.listeners else self.scheme
-        )
         self.transport: asyncio.Transport | None = None
         self.connection: Connection | None = None
         self._flush_scheduled = False
         self._was_connected = False
 
+    @property
+    def scheme(self) -> str:
+        """``mqtt``, ``mqtts``, ``ws`` or ``wss``: this connection's listener."""
+        listeners = self.server.config.listeners
+        return listeners[self.listener_index].scheme if listeners else self.default_scheme
+
+    @property
+    def peer(self) -> str:
+        """The client's address as ``host:port`` (built for log lines only)."""
+        peer = self.transport.get_extra_info("peername") if self.transport is not None else None
+        return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+
     # ---- asyncio.Protocol ----------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)  # type: ignore[attr-defined]
-        peer = transport.get_extra_info("peername")
-        peer_text = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        open_count, limit = len(self.server.transports), self.server.config.max_connections
-        busy = open_count >= limit
+        transport.set_write_buffer_limits(WRITE_BUFFER_HIGH, WRITE_BUFFER_LOW)  # type: ignore[attr-defined]
+        server = self.server
+        open_count, limit = len(server.transports), server.config.max_connections
         if open_count >= limit + BUSY_GRACE_CONNECTIONS:
-            log.warning("refusing a connection from %s: max_connections reached", peer_text)
+            log.warning("refusing a connection from %s: max_connections reached", self.peer)
             transport.abort()
             return
-        self.connection = Connection(
-            self.server.broker, self.server.limits, self.server.clock, peer_text, self._schedule_flush
+        connection = self.connection = Connection(
+            server.broker, server.limits, server.clock, "-", self._schedule_flush
         )
         # Over max_connections: still read the CONNECT, to answer "Server busy" (0x89 / 3) politely.
-        self.connection.gatekeeper = self.server.security.gatekeeper(self.listener_index, transport, busy)
-        self.server.transports.add(self)
+        connection.gatekeeper = server.security.gatekeeper(
+            self.listener_index, transport, open_count >= limit
+        )
+        server.transports.add(self)
 
     def data_received(self, data: bytes) -> None:
         self.feed(data)
@@ -75,7 +90,7 @@ class MqttTransport(asyncio.Protocol):
         if self._was_connected:
             log.info("client %s disconnected: %s", connection.client_id, connection.close_reason)
         elif connection.close_reason != "connection lost":
-            log.warning("connection from %s refused: %s", connection.peer, connection.close_reason)
+            log.warning("connection from %s refused: %s", self.peer, connection.close_reason)
 
     def pause_writing(self) -> None:
         """The client reads slower than we write: stop reading its input too (so its own acks
@@ -102,13 +117,14 @@ class MqttTransport(asyncio.Protocol):
         connection = self.connection
         if not self._was_connected and connection.is_connected:
             self._was_connected = True
-            log.info(
-                "client %s connected from %s (%s, MQTT level %d)",
-                connection.client_id,
-                connection.peer,
-                self.scheme,
-                connection.version,
-            )
+            if log.isEnabledFor(logging.INFO):  # peer and scheme are looked up for the line only
+                log.info(
+                    "client %s connected from %s (%s, MQTT level %d)",
+                    connection.client_id,
+                    self.peer,
+                    self.scheme,
+                    connection.version,
+                )
         self.flush()
 
     def _schedule_flush(self) -> None:
@@ -141,7 +157,8 @@ class MqttTransport(asyncio.Protocol):
 class WebSocketTransport(MqttTransport):
     """MQTT over WebSocket: binary frames, subprotocol ``mqtt``, any path; packets may span frames."""
 
-    scheme = "ws"
+    __slots__ = ("_handshake_done", "websocket")
+    default_scheme = "ws"
 
     def __init__(self, server: BrokerServer, listener_index: int = 0) -> None:
         super().__init__(server, listener_index)

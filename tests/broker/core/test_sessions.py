@@ -41,3 +41,33 @@ def test_queue_is_bounded_by_count_and_bytes_and_counts_drops():
     assert session.queued_bytes == 2
     session.clear_delivery_state()
     assert session.queued_bytes == 0 and not session.queue
+
+
+def test_an_idle_session_makes_no_containers_until_they_are_used():
+    """Thousands of idle clients each cost a Session: its dicts and set come only when needed."""
+    session = Session("c")
+    assert (session._subscriptions, session._inflight, session._incoming_qos2) == (None, None, None)
+    assert session.unfinished_messages == 0
+    assert session._inflight is None  # counting did not make the dict
+    session.incoming_qos2.add(7)
+    session.inflight[1] = Outgoing(_delivery(), 1)
+    assert session.incoming_qos2 == {7} and list(session.inflight) == [1]
+    assert session.unfinished_messages == 1
+    assert session._subscriptions is None
+
+
+def test_clearing_keeps_the_containers_a_caller_holds():
+    session = Session("c")
+    inflight, pending = session.inflight, session.incoming_qos2
+    inflight[1] = Outgoing(_delivery(), 1)
+    pending.add(3)
+    session.clear_delivery_state()
+    assert session.inflight is inflight and not inflight
+    assert session.incoming_qos2 is pending and not pending
+
+
+def test_restored_containers_can_be_assigned():
+    session = Session("c")
+    session.incoming_qos2 = {4, 5}
+    session.subscriptions = {}
+    assert session.incoming_qos2 == {4, 5} and session.subscriptions == {}

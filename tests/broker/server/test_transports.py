@@ -1,0 +1,68 @@
+"""The asyncio transports: one log line per connect and per disconnect, and a small idle footprint."""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from broker.codec import ConnAck, Connect, Disconnect, ProtocolVersion
+from broker.codec.encoder import encode
+from broker.codec.stream import StreamDecoder
+from broker.config import BrokerConfig, ListenerConfig
+from broker.server.app import RunningBroker, start_in_thread
+from broker.server.transports import MqttTransport, WebSocketTransport
+
+V311 = ProtocolVersion.V311
+
+
+@pytest.fixture
+def running() -> Iterator[RunningBroker]:
+    broker = start_in_thread(BrokerConfig(listeners=[ListenerConfig(port=0)], sys_interval=0))
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def _wait_for(caplog, pattern: str) -> str:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for message in caplog.messages:
+            if re.search(pattern, message):
+                return message
+        time.sleep(0.01)
+    raise AssertionError(f"no log line like {pattern!r} in {caplog.messages!r}")
+
+
+def test_a_connect_and_a_disconnect_log_one_line_each_with_the_peer(running, caplog):
+    caplog.set_level(logging.INFO, logger="perch.broker")
+    with socket.create_connection(("127.0.0.1", running.ports["mqtt"]), timeout=5) as client:
+        local_port = client.getsockname()[1]
+        client.sendall(encode(Connect(client_id="logged"), V311))
+        assert isinstance(StreamDecoder(protocol_version=V311).feed(client.recv(64))[0], ConnAck)
+        client.sendall(encode(Disconnect(), V311))
+        assert client.recv(64) == b""
+    line = _wait_for(caplog, r"client logged connected")
+    assert line == f"client logged connected from 127.0.0.1:{local_port} (mqtt, MQTT level 4)"
+    _wait_for(caplog, r"client logged disconnected: client disconnected")
+    assert sum("logged" in message for message in caplog.messages) == 2
+
+
+def test_a_refused_connection_names_its_peer(running, caplog):
+    caplog.set_level(logging.INFO, logger="perch.broker")
+    with socket.create_connection(("127.0.0.1", running.ports["mqtt"]), timeout=5) as client:
+        local_port = client.getsockname()[1]
+        client.sendall(b"\x20\x02\x00\x00")  # a CONNACK is no way to start
+        assert client.recv(64) == b""
+    _wait_for(caplog, rf"connection from 127\.0\.0\.1:{local_port} refused")
+
+
+def test_transports_keep_no_instance_dict():
+    """An idle connection's protocol object is a few slots, not a dict (issue 7: memory per connection)."""
+    for transport_class in (MqttTransport, WebSocketTransport):
+        assert "__dict__" not in dir(transport_class)
