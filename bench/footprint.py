@@ -2,16 +2,21 @@
 
     python -m bench.footprint [--seconds 60]
 
-Starts ``perch broker`` and ``perch agents --simulate`` as the Pi would run them, waits until the
-first reading is delivered (start-up time), then samples both processes for --seconds: total RSS,
-CPU as a share of one core, and bytes written to storage (``write_bytes`` of /proc/PID/io, i.e. what
-reaches the SD card), scaled to one hour.
+Starts ``perch broker`` and ``perch agents --simulate`` as the Pi would run them (with the
+environment the systemd units set), waits until the first reading is delivered (start-up time), then
+samples both processes for --seconds: total RSS, CPU as a share of one core, and bytes written to
+storage (``write_bytes`` of /proc/PID/io, i.e. what reaches the SD card), scaled to one hour.
+
+The simulator's fake /proc and /sys files are not what a Pi writes (there they are the kernel's), so
+they go to a tmpfs (/dev/shm, via PERCH_SIM_DIR) when there is one; the output says where they went.
+The spool, pulse-counter totals and everything else Perch writes stay on disk and are counted.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -38,6 +43,8 @@ agents:
 """
 START_TIMEOUT = 60.0
 LIMIT = 60 * 2**20
+UNIT_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}  # as systemd/perch-*.service set it
+TMPFS = Path("/dev/shm")
 
 
 @dataclass
@@ -50,6 +57,7 @@ class Footprint:
     written_by_agents_per_hour: float
     readings: int
     seconds: float
+    sim_files: str = ""  # where the simulator's fake kernel files were
 
 
 def appliance_config(folder: Path, port: int) -> Path:
@@ -61,10 +69,30 @@ def appliance_config(folder: Path, port: int) -> Path:
     return path
 
 
-def _start_broker(folder: Path) -> tuple[subprocess.Popen, int]:
+def is_tmpfs(path: Path) -> bool:
+    """True if ``path`` is a mount point of a tmpfs (per /proc/mounts)."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return False
+    return any(fields[1] == str(path) and fields[2] == "tmpfs" for fields in map(str.split, mounts))
+
+
+def environment(sim_dir: Path | None) -> dict[str, str]:
+    """This process's environment plus the units' settings, and PERCH_SIM_DIR if given."""
+    env = {key: value for key, value in os.environ.items() if key != "PERCH_SIM_DIR"}
+    env.update(UNIT_ENVIRONMENT)
+    if sim_dir is not None:
+        env["PERCH_SIM_DIR"] = str(sim_dir)
+    return env
+
+
+def _start_broker(folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     command = [sys.executable, "-m", "perch", "broker", "--bind", "127.0.0.1", "--port", "0"]
     log = (folder / "broker.log").open("w")
-    process = subprocess.Popen(command, cwd=perch_source(), stdout=subprocess.PIPE, stderr=log, text=True)
+    process = subprocess.Popen(
+        command, cwd=perch_source(), stdout=subprocess.PIPE, stderr=log, text=True, env=env
+    )
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline and process.poll() is None:
         match = LISTENING.match(process.stdout.readline())
@@ -87,20 +115,25 @@ def _write_bytes(pid: int) -> int:
         return next(int(line.split()[1]) for line in io if line.startswith("write_bytes:"))
 
 
-def measure(seconds: float, folder: Path) -> Footprint:
+def measure(seconds: float, folder: Path, sim_files_on_disk: bool = False) -> Footprint:
+    """Run broker and agents with their state in ``folder`` and sample them for ``seconds``."""
+    sim_dir = None if sim_files_on_disk or not is_tmpfs(TMPFS) else TMPFS
+    env = environment(sim_dir)
     began = time.monotonic()
-    broker, port = _start_broker(folder)
+    broker, port = _start_broker(folder, env)
     agents = None
     try:
         config = appliance_config(folder, port)
         command = [sys.executable, "-m", "perch", "agents", "--simulate", "--config", str(config)]
         with (folder / "agents.log").open("w") as log:
-            agents = subprocess.Popen(command, cwd=perch_source(), stdout=log, stderr=log)
+            agents = subprocess.Popen(command, cwd=perch_source(), stdout=log, stderr=log, env=env)
         watcher = BenchClient("127.0.0.1", port, "bench-footprint")
         watcher.subscribe("perch/bench/+/+")
         _wait_for_reading(watcher, began + START_TIMEOUT)
         startup = time.monotonic() - began
-        return _sample([broker.pid, agents.pid], watcher, seconds, startup)
+        result = _sample([broker.pid, agents.pid], watcher, seconds, startup)
+        result.sim_files = f"tmpfs {sim_dir}" if sim_dir is not None else f"disk, under {folder}"
+        return result
     finally:
         for process in (agents, broker):
             if process is not None and process.poll() is None:
@@ -155,18 +188,30 @@ def render(result: Footprint) -> str:
     for label, value, target, met in rows:
         verdict = "" if met is None else ("met" if met else "NOT met")
         lines.append(f"| {label} | {value} | {target} | {verdict} |")
-    return "\n".join(lines) + f"\n\n10 simulated agents at 1 s, sampled for {result.seconds:.0f} s.\n"
+    notes = (
+        f"10 simulated agents at 1 s, sampled for {result.seconds:.0f} s; "
+        + " ".join(f"{key}={value}" for key, value in UNIT_ENVIRONMENT.items())
+        + " as in the systemd units.\n"
+        f"The simulator's fake /proc and /sys files were on {result.sim_files or 'disk'} (a Pi's are the "
+        "kernel's); the spool, pulse-counter totals and all else Perch writes are on disk and counted.\n"
+    )
+    return "\n".join(lines) + "\n\n" + notes
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.footprint", description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to sample (default 60)")
+    parser.add_argument(
+        "--sim-files-on-disk",
+        action="store_true",
+        help="keep the simulator's fake kernel files on disk too (counted in the writes)",
+    )
     args = parser.parse_args(argv)
     if args.seconds <= 0:
         print("python -m bench.footprint: --seconds must be positive", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="perch-footprint-", dir=Path.home()) as folder:
-        result = measure(args.seconds, Path(folder))
+        result = measure(args.seconds, Path(folder), args.sim_files_on_disk)
     print(render(result))
     return 0
 

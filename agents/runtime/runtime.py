@@ -2,6 +2,10 @@
 
 ``apply`` takes a newly loaded config and starts, stops or restarts only the agents that were
 added, removed or changed; the connection and the other agents keep running.
+
+When simulating, the fake ``/proc`` and ``/sys`` files go to a fresh folder under ``state_dir``, or
+under the folder named by the environment variable ``PERCH_SIM_DIR`` (e.g. ``/dev/shm``, which
+``bench.footprint`` uses: on a Pi those files are the kernel's and cost the SD card nothing).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from agents.runtime.outlet import Outlet
 
 log = logging.getLogger(__name__)
 
-HOME_ASSISTANT_STATUS = "status"  # Home Assistant publishes online/offline on {ha_prefix}/status
+HOME_ASSISTANT_STATUS = "status"
+SIM_DIR_VARIABLE = "PERCH_SIM_DIR"  # Home Assistant publishes online/offline on {ha_prefix}/status
 
 
 @dataclass
@@ -53,11 +58,14 @@ def usable_state_dir(wanted: Path) -> Path:
 
 
 def make_hardware(simulate: bool, state_dir: Path) -> Any:
-    """Real hardware, or emulations whose fake sysfs trees live in a fresh folder under ``state_dir``."""
+    """Real hardware, or emulations in a fresh folder under ``state_dir`` (sysfs: see the module doc)."""
     if simulate:
         from agents.sim.hardware import SimulatedHardware
 
-        return SimulatedHardware(Path(tempfile.mkdtemp(prefix="perch-sim-", dir=state_dir)))
+        folder = Path(tempfile.mkdtemp(prefix="perch-sim-", dir=state_dir))
+        sysfs_parent = os.environ.get(SIM_DIR_VARIABLE)
+        sysfs = Path(tempfile.mkdtemp(prefix="perch-sim-", dir=sysfs_parent)) if sysfs_parent else None
+        return SimulatedHardware(folder, sysfs)
     from agents.hw.real import RealHardware
 
     return RealHardware(state_dir)
@@ -66,6 +74,7 @@ def make_hardware(simulate: bool, state_dir: Path) -> Any:
 def close_hardware(hardware: Any, simulate: bool) -> None:
     hardware.close()
     if simulate:
+        shutil.rmtree(hardware.sysfs_dir, ignore_errors=True)
         shutil.rmtree(hardware.state_dir, ignore_errors=True)
 
 

@@ -24,12 +24,17 @@ class SimulatedHardware:
     Drivers' ``simulate()`` classmethods attach emulated chips to :meth:`i2c_bus`, create mock pins on
     :attr:`pin_factory`, write files under :attr:`w1_devices` / :attr:`root`, and register functions
     with :meth:`add_background` that move physical values over time.
+
+    Drivers keep their own state (a pulse counter's total) in ``state_dir``, as on a Pi. The fake
+    kernel files go to ``sysfs_dir`` (default ``state_dir/sim``): on a Pi those are the kernel's and
+    never touch the SD card, so a measurement may put them on a tmpfs.
     """
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, sysfs_dir: Path | None = None) -> None:
         self.state_dir = Path(state_dir)
-        self.w1_devices = self.state_dir / "sim" / "sys" / "bus" / "w1" / "devices"
-        self.root = self.state_dir / "sim" / "root"
+        self.sysfs_dir = Path(sysfs_dir) if sysfs_dir is not None else self.state_dir / "sim"
+        self.w1_devices = self.sysfs_dir / "sys" / "bus" / "w1" / "devices"
+        self.root = self.sysfs_dir / "root"
         self.w1_devices.mkdir(parents=True, exist_ok=True)
         self.root.mkdir(parents=True, exist_ok=True)
         self.pin_factory = MockFactory(pin_class=MockPWMPin)

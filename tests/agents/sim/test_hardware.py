@@ -17,6 +17,15 @@ def test_shape_and_trees(tmp_path):
         assert sim.spi_device(0, 1) == {"port": 0, "device": 1, "pin_factory": sim.pin_factory}
 
 
+def test_fake_kernel_files_may_live_apart_from_driver_state(tmp_path):
+    state, sysfs = tmp_path / "state", tmp_path / "tmpfs"
+    with SimulatedHardware(state, sysfs) as sim:
+        assert sim.state_dir == state and sim.sysfs_dir == sysfs
+        assert sim.w1_devices.is_dir() and sim.w1_devices.is_relative_to(sysfs)
+        assert sim.root.is_dir() and sim.root.is_relative_to(sysfs)
+        assert not (state / "sim").exists()
+
+
 def test_pin_factory_makes_pwm_capable_mock_pins(tmp_path):
     with SimulatedHardware(tmp_path) as sim:
         led = PWMLED("GPIO18", pin_factory=sim.pin_factory)
