@@ -12,7 +12,7 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 MAX_IN_FLIGHT = 50  # spooled messages handed to paho and not yet acknowledged
 RECONNECT_MIN_DELAY, RECONNECT_MAX_DELAY = 1, 30  # seconds, doubled by paho between attempts
 EARLY_ACK_LIFETIME = 30.0  # seconds; far less than 65535 message ids take to wrap
+IDLE_WAIT = 5.0  # seconds the sender sleeps with nothing to send; new readings and connects wake it
 MessageHandler = Callable[[str, bytes], None]
 
 
@@ -104,7 +105,12 @@ class Publisher:
 
     def publish_reading(self, topic: str, payload: str, retain: bool = True) -> None:
         """Queue a reading for in-order, acknowledged delivery."""
-        self.spool.append(topic, payload.encode(), retain)
+        self.publish_readings(((topic, payload, retain),))
+
+    def publish_readings(self, readings: Iterable[tuple[str, str, bool]]) -> None:
+        """Queue (topic, payload, retain) readings in order; the sender wakes once for all of them."""
+        for topic, payload, retain in readings:
+            self.spool.append(topic, payload.encode(), retain)
         self._wake.set()
 
     def announce(self, topic: str, payload: str | bytes) -> None:
@@ -158,12 +164,14 @@ class Publisher:
 
     def _on_publish(self, client: mqtt.Client, userdata: object, message_id: int, reason, properties) -> None:
         with self._lock:
+            window_was_full = len(self._in_flight) >= MAX_IN_FLIGHT
             spool_id = self._in_flight.pop(message_id, None)
             if spool_id is None:
                 self._early_acks[message_id] = time.monotonic()
         if spool_id is not None:
             self.spool.remove(spool_id)
-            self._wake.set()
+            if window_was_full:  # otherwise the sender is not waiting for room
+                self._wake.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         with self._lock:
@@ -193,7 +201,7 @@ class Publisher:
                     self.spool.remove(message.id)
             if not batch:
                 self._forget_stale_acks()
-                self._wake.wait(0.5)
+                self._wake.wait(IDLE_WAIT)
 
     def _forget_stale_acks(self) -> None:
         """Acks of announcements also land in ``_early_acks``; drop them before message ids wrap."""

@@ -70,11 +70,13 @@ class Outlet:
             latest = self._latest.setdefault(agent, {})
             latest.update({name: value for name, value in readings.items() if self._retained(known, name)})
             state = dict(latest)
-        for name, value in readings.items():
-            retain = self._retained(known, name)
-            self.publisher.publish_reading(self.topics.quantity(agent, name), format_value(value), retain)
+        messages = [
+            (self.topics.quantity(agent, name), format_value(value), self._retained(known, name))
+            for name, value in readings.items()
+        ]
         if self.json_state:
-            self.publisher.publish_reading(self.topics.agent_state(agent), state_payload(state, epoch))
+            messages.append((self.topics.agent_state(agent), state_payload(state, epoch), True))
+        self.publisher.publish_readings(messages)
 
     @staticmethod
     def _retained(known: dict[str, Quantity], name: str) -> bool:
@@ -96,7 +98,7 @@ class Outlet:
             self.publisher.announce(topic, b"")
         for topic in (self.topics.agent_meta(agent), self.topics.agent_status(agent)):
             self.publisher.announce(topic, b"")
-        for name in quantities:
-            self.publisher.publish_reading(self.topics.quantity(agent, name), "")
+        removals = [(self.topics.quantity(agent, name), "", True) for name in quantities]
         if self.json_state:
-            self.publisher.publish_reading(self.topics.agent_state(agent), "")
+            removals.append((self.topics.agent_state(agent), "", True))
+        self.publisher.publish_readings(removals)

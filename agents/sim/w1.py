@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agents.sim.system import replace_file
+
 POWER_ON_CELSIUS = 85.0
 _BUSES: dict[Path, W1Bus] = {}
 
@@ -101,11 +103,10 @@ class W1Bus:
         pad = bytearray(scratchpad(POWER_ON_CELSIUS if probe.power_on else probe.celsius))
         if probe.corrupt_crc:
             pad[8] ^= 0x5A
-        folder = self.devices_dir / probe_id
-        folder.mkdir(exist_ok=True)
-        temporary = folder / "w1_slave.tmp"
-        temporary.write_text(w1_slave_text(bytes(pad)))
-        os.replace(temporary, folder / "w1_slave")
+        folder = os.path.join(self.devices_dir, probe_id)
+        if not os.path.isdir(folder):
+            os.mkdir(folder)
+        replace_file(os.path.join(folder, "w1_slave"), w1_slave_text(bytes(pad)))
 
     def drift(self, now: float) -> None:
         """A bounded random walk around each probe's setpoint (a background callback)."""

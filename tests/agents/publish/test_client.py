@@ -1,0 +1,46 @@
+"""Publisher: batches of readings arrive in order through the in-flight window; when acks wake the sender."""
+
+from __future__ import annotations
+
+from agents.config.appliance import MqttSettings
+from agents.publish.client import MAX_IN_FLIGHT, Publisher
+from agents.publish.spool import Spool
+from tests.agents.fakes import Recorder, wait_until
+
+
+def make_publisher(tmp_path, port: int = 1) -> Publisher:
+    spool = Spool(tmp_path / "spool.sqlite")
+    return Publisher(MqttSettings(host="127.0.0.1", port=port), "test-publisher", "t/status", spool)
+
+
+def test_a_batch_larger_than_the_window_arrives_complete_and_in_order(perch, tmp_path):
+    count = 3 * MAX_IN_FLIGHT + 7
+    publisher = make_publisher(tmp_path, perch.port)
+    with Recorder(perch.port, "t/reading") as live:
+        publisher.start()
+        try:
+            wait_until(publisher.connected.is_set, what="connected")
+            publisher.publish_readings(("t/reading", str(index), False) for index in range(count))
+            wait_until(lambda: len(live.payloads("t/reading")) >= count, what=f"{count} readings")
+            wait_until(lambda: len(publisher.spool) == 0, what="every reading acknowledged")
+        finally:
+            publisher.stop()
+            publisher.spool.close()
+        assert live.payloads("t/reading") == [str(index) for index in range(count)]
+
+
+def test_an_ack_wakes_the_sender_only_when_the_window_was_full(tmp_path):
+    publisher = make_publisher(tmp_path)
+    try:
+        for spool_id in range(1, MAX_IN_FLIGHT + 1):
+            publisher.spool.append("t/reading", b"1")
+            publisher._in_flight[spool_id] = spool_id  # paho message id -> spool id
+        publisher._wake.clear()
+        publisher._on_publish(publisher.client, None, 1, None, None)
+        assert publisher._wake.is_set(), "a full window just got room: the sender must look again"
+        publisher._wake.clear()
+        publisher._on_publish(publisher.client, None, 2, None, None)
+        assert not publisher._wake.is_set(), "room was left: nothing new for the sender"
+        assert len(publisher.spool) == MAX_IN_FLIGHT - 2
+    finally:
+        publisher.spool.close()
