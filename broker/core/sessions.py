@@ -106,6 +106,11 @@ class Session:
         return self.connection is not None
 
     @property
+    def has_subscriptions(self) -> bool:
+        """Whether any route can name this session (without making its dict)."""
+        return bool(self._subscriptions)
+
+    @property
     def unfinished_messages(self) -> int:
         """Messages queued or in flight, counted without making the containers of an idle session."""
         return len(self.queue) + (len(self._inflight) if self._inflight else 0)

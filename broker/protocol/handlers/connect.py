@@ -6,17 +6,22 @@ import secrets
 from typing import TYPE_CHECKING
 
 from broker.codec import ConnAck, Connect, Properties, ProtocolVersion, ReasonCode
+from broker.codec.encoder import encode
 from broker.core.sessions import NEVER_EXPIRES
 from broker.protocol import outgoing
 from broker.protocol.errors import ConnectRefused, ProtocolViolation
 from broker.protocol.limit_checks import check_will_topic
-from broker.protocol.limits import MAX_PACKET_SIZE_LIMIT
+from broker.protocol.limits import MAX_PACKET_SIZE_LIMIT, ProtocolLimits
 from broker.topics import TopicError, validate_topic_name
 
 if TYPE_CHECKING:
     from broker.protocol.connection import Connection
 
 V31_MAX_CLIENT_ID = 23
+_VERSION_OF_LEVEL = {version.value: version for version in ProtocolVersion}
+# Success CONNACK bytes by (version, limits, session present): the same for every client that is not
+# assigned an id or a keepalive, so encoded once (a handful of entries: one limits object per broker).
+_PLAIN_CONNACKS: dict[tuple[ProtocolVersion, ProtocolLimits, bool], bytes] = {}
 
 
 def handle_connect(conn: Connection, packet: Connect) -> None:
@@ -24,7 +29,8 @@ def handle_connect(conn: Connection, packet: Connect) -> None:
 
     if conn.state is not State.AWAIT_CONNECT:
         raise ProtocolViolation(ReasonCode.PROTOCOL_ERROR, "second CONNECT", "MQTT-3.1.0-2")
-    conn.version = version = ProtocolVersion(packet.protocol_version)
+    level = packet.protocol_version
+    conn.version = version = _VERSION_OF_LEVEL.get(level) or ProtocolVersion(level)
     properties = packet.properties
     if version == ProtocolVersion.V5:
         _read_client_limits(conn, properties)
@@ -41,7 +47,7 @@ def handle_connect(conn: Connection, packet: Connect) -> None:
     session.expiry_interval = _session_expiry(packet)
     session.will = packet.will
     conn.broker.stats.connections_total += 1
-    conn.send(ConnAck(present, ReasonCode.SUCCESS, _connack_properties(conn, assigned, server_keep_alive)))
+    _send_connack(conn, present, assigned, server_keep_alive)
     if present:
         outgoing.resend_inflight(conn)
         outgoing.drain_queue(conn)
@@ -72,6 +78,9 @@ def _read_client_limits(conn: Connection, properties: Properties) -> None:
         conn.client_maximum_packet_size = properties.maximum_packet_size
     conn.client_topic_alias_maximum = properties.topic_alias_maximum or 0
     conn.problem_information = properties.request_problem_information != 0
+    # Topic aliases exist in MQTT 5 only: its clients get their own tables here, so a 3.1/3.1.1
+    # connection never needs any (Connection may start with one shared empty, read-only table).
+    conn.incoming_aliases, conn.outgoing_aliases = {}, {}
 
 
 def _client_id(conn: Connection, packet: Connect) -> tuple[str, str | None]:
@@ -129,10 +138,32 @@ def _session_expiry(packet: Connect) -> int:
     return 0 if packet.clean_start else NEVER_EXPIRES
 
 
-def _connack_properties(conn: Connection, assigned: str | None, server_keep_alive: int | None) -> Properties:
-    if conn.version != ProtocolVersion.V5:
+def _send_connack(
+    conn: Connection, present: bool, assigned: str | None, server_keep_alive: int | None
+) -> None:
+    """CONNACK success; the common case (nothing assigned to this client) as cached bytes."""
+    if assigned is None and server_keep_alive is None:
+        key = (conn.version, conn.limits, present)
+        data = _PLAIN_CONNACKS.get(key)
+        if data is None:
+            packet = ConnAck(present, ReasonCode.SUCCESS, _connack_properties(conn.version, conn.limits))
+            data = _PLAIN_CONNACKS[key] = encode(packet, conn.version)
+        if len(data) <= conn.client_maximum_packet_size:
+            conn.write(data)
+            conn.broker.stats.messages_sent += 1
+            return
+    properties = _connack_properties(conn.version, conn.limits, assigned, server_keep_alive)
+    conn.send(ConnAck(present, ReasonCode.SUCCESS, properties))  # within the client's Maximum Packet Size
+
+
+def _connack_properties(
+    version: ProtocolVersion,
+    limits: ProtocolLimits,
+    assigned: str | None = None,
+    server_keep_alive: int | None = None,
+) -> Properties:
+    if version != ProtocolVersion.V5:
         return Properties()
-    limits = conn.limits
     return Properties(
         assigned_client_identifier=assigned,
         server_keep_alive=server_keep_alive,

@@ -47,8 +47,8 @@ def test_an_idle_session_makes_no_containers_until_they_are_used():
     """Thousands of idle clients each cost a Session: its dicts and set come only when needed."""
     session = Session("c")
     assert (session._subscriptions, session._inflight, session._incoming_qos2) == (None, None, None)
-    assert session.unfinished_messages == 0
-    assert session._inflight is None  # counting did not make the dict
+    assert session.unfinished_messages == 0 and not session.has_subscriptions
+    assert session._inflight is None and session._subscriptions is None  # asking did not make them
     session.incoming_qos2.add(7)
     session.inflight[1] = Outgoing(_delivery(), 1)
     assert session.incoming_qos2 == {7} and list(session.inflight) == [1]

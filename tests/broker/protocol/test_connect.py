@@ -188,3 +188,31 @@ def test_v5_malformed_connect_gets_connack_with_the_reason_then_close(body_hex, 
 def test_v311_malformed_connect_is_closed_without_connack():
     """3.1.1 has no CONNACK code for a malformed CONNECT: the connection is just closed [MQTT-4.8.0-1]."""
     assert _refusal_of_a_bad_connect(V311, "0004 4d515454 04 03 003c 0000") == ([], True)
+
+
+def test_success_connack_bytes_are_shared_yet_follow_each_broker_s_limits():
+    """The common success CONNACK is encoded once per (version, limits, session present)."""
+    small = Hub(limits=ProtocolLimits(receive_maximum=7, topic_alias_maximum=3, max_packet_size=4096))
+    plain = Hub()
+    first, second = small.client(V5), small.client(V5)
+    assert first.connect("s1").properties == second.connect("s2").properties
+    assert plain.client(V5).connect("p1").properties.receive_maximum == ProtocolLimits().receive_maximum
+    assert small.client(V5).connect("s3").properties.receive_maximum == 7
+    assert small.client(V311).connect("v3").session_present is False
+
+
+def test_connack_properties_are_left_out_above_the_client_maximum_packet_size():
+    """[MQTT-3.1.2-25] a CONNACK too large with its properties goes without them."""
+    hub = Hub(limits=ProtocolLimits(receive_maximum=7, topic_alias_maximum=3, max_packet_size=4096))
+    client = hub.client(V5)
+    connack = client.connect("tiny", properties=Properties(maximum_packet_size=8))
+    assert connack.reason_code == 0
+    assert connack.properties.receive_maximum is None and connack.properties.maximum_packet_size is None
+
+
+def test_only_mqtt5_connections_get_topic_alias_tables():
+    hub = Hub()
+    v5, v311 = hub.connected("a5", V5), hub.connected("a3", V311)
+    assert isinstance(v5.connection.incoming_aliases, dict) and not v5.connection.incoming_aliases
+    v5.connection.incoming_aliases[1] = "x"
+    assert 1 not in v311.connection.incoming_aliases
