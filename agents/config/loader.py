@@ -18,7 +18,7 @@ from agents.config.appliance import (
 from agents.config.errors import ConfigError, ConfigIssue, YamlPath
 from agents.config.schema import INVALID, Schema, field_names, suggestion
 from agents.config.yamlfile import load_yaml
-from agents.drivers.registry import Registry, default_registry, load_module_driver
+from agents.drivers.registry import Registry, load_module_driver, on_demand_registry
 
 COMMON_FIELDS = field_names(AgentCommon)
 
@@ -170,7 +170,7 @@ def load_config(path: Path | str, registry: Registry | None = None) -> Appliance
     Raises ConfigError listing every issue of every file.
     """
     path = Path(path)
-    registry = registry or default_registry()
+    registry = registry or on_demand_registry()
     document = load_yaml(path)
     schema = Schema(document)
     top = schema.build(TopLevel, document.data, (), ignore=())
