@@ -151,7 +151,7 @@ class PublishTemplate:
     for QoS 1/2 it splices the packet identifier between the pre-encoded topic and the rest.
     """
 
-    __slots__ = ("_head", "_head_dup", "_tail", "qos", "size")
+    __slots__ = ("_head", "_tail", "qos", "size")
 
     def __init__(
         self,
@@ -164,20 +164,29 @@ class PublishTemplate:
     ) -> None:
         topic_field = _topic_field(topic)
         property_field = encode_properties(properties) if version == V5 else b""
-        packet_id_length = 2 if qos else 0
-        remaining = len(topic_field) + packet_id_length + len(property_field) + len(payload)
-        first_byte = 0x30 | (qos << 1) | (1 if retain else 0)
-        length_field = encode_varint(remaining)
+        remaining = len(topic_field) + (2 if qos else 0) + len(property_field) + len(payload)
+        length_field = _SMALL_VARINTS[remaining] if remaining < 128 else encode_varint(remaining)
         self.qos = qos
         self.size = 1 + len(length_field) + remaining
-        self._head = bytes((first_byte,)) + length_field + topic_field
-        self._head_dup = bytes((first_byte | 8,)) + length_field + topic_field
-        self._tail = property_field + payload
-        if not qos:
-            self._head = self._head + self._tail
+        head = _FIRST_BYTES[(qos << 1) | (1 if retain else 0)] + length_field + topic_field
+        self._tail = property_field + payload if property_field else payload
+        self._head = head if qos else head + self._tail
+
+    @classmethod
+    def from_received(cls, raw: bytes, packet_id_at: int) -> PublishTemplate:
+        """The template of a received QoS 1/2 PUBLISH without DUP: its own bytes around the packet id
+        (for the same QoS, RETAIN and version, nothing else differs per subscriber)."""
+        template = cls.__new__(cls)
+        template.qos = (raw[0] >> 1) & 3
+        template.size = len(raw)
+        template._head = raw[:packet_id_at]
+        template._tail = raw[packet_id_at + 2 :]
+        return template
 
     def render(self, packet_id: int | None = None, dup: bool = False) -> bytes:
         if not self.qos:
             return self._head
-        head = self._head_dup if dup else self._head
+        head = self._head
+        if dup:  # a resend [MQTT-3.3.1-1]: rare, so the DUP variant is not kept
+            head = bytes((head[0] | 8,)) + head[1:]
         return b"".join((head, packet_id.to_bytes(2, "big"), self._tail))  # type: ignore[union-attr]

@@ -26,6 +26,9 @@ Decoder = Callable[[int, bytes, int, int, ProtocolVersion], Packet]
 MAX_PACKET_SIZE = 268_435_455 + 5
 _CONNECT, _PUBLISH = int(PacketType.CONNECT), int(PacketType.PUBLISH)
 _PLAIN_PUBLISH = 0x30  # PUBLISH, QoS 0, RETAIN and DUP clear
+_PLAIN_QOS1 = 0x32  # PUBLISH, QoS 1, RETAIN and DUP clear
+_PUBACK = 0x40
+_PLAIN_FIRST_BYTES = (_PLAIN_PUBLISH, _PLAIN_QOS1)
 
 _DECODERS: dict[int, Decoder] = {
     PacketType.CONNACK: decode_connack,
@@ -52,15 +55,20 @@ def _is_minimal_length(length_bytes: int, length: int) -> bool:
     return length_bytes == fewest
 
 
-def _is_plain_shape(data: bytes, pos: int, stop: int, version: int) -> bool:
-    """A non-empty topic inside the packet and, for MQTT 5, an empty property list right after it."""
+def _is_plain_shape(data: bytes, pos: int, stop: int, version: int, first_byte: int) -> bool:
+    """A non-empty topic inside the packet, a non-zero packet id at QoS 1, and for MQTT 5 an empty
+    property list after them."""
     if pos + 2 > stop:
         return False
     topic_length = (data[pos] << 8) | data[pos + 1]
-    topic_end = pos + 2 + topic_length
-    if not topic_length or topic_end > stop:
+    fields_end = pos + 2 + topic_length
+    if first_byte == _PLAIN_QOS1:
+        if fields_end + 2 > stop or not (data[fields_end] or data[fields_end + 1]):
+            return False
+        fields_end += 2
+    if not topic_length or fields_end > stop:
         return False
-    return version != 5 or (topic_end < stop and data[topic_end] == 0)
+    return version != 5 or (fields_end < stop and data[fields_end] == 0)
 
 
 class StreamDecoder:
@@ -71,23 +79,26 @@ class StreamDecoder:
     `max_packet_size` may be changed at any time (e.g. once the engine has its configured limit).
     After `feed` raises, the decoder is spent: close the connection.
 
-    With `raw_plain_publish`, a plain PUBLISH (QoS 0; no RETAIN, DUP or properties; a non-empty topic;
-    a minimal Remaining Length) comes out as its own bytes instead of a `Publish`: the broker forwards
-    those bytes as they are (broker/protocol/fastpath.py). Only the framing is checked here; the topic's
-    content is validated by the receiver with `decode_publish` the first time it sees those topic bytes.
+    With `fast_forms` (the broker's side), the two packets of the hot path skip their records:
+    a plain PUBLISH (QoS 0; no RETAIN, DUP or properties; a non-empty topic; a minimal Remaining
+    Length; QoS 1 the same with a non-zero packet id) comes out as its own bytes, which the broker
+    forwards as they are
+    (broker/protocol/fastpath.py; only the framing is checked here, the topic's content is validated
+    with `decode_publish` the first time the broker sees those topic bytes), and a PUBACK with
+    success and no properties (``40 02 id id``, the same in every version) as its packet id (an int).
     """
 
-    __slots__ = ("_buffer", "_is_server", "max_packet_size", "protocol_version", "raw_plain_publish")
+    __slots__ = ("_buffer", "_is_server", "fast_forms", "max_packet_size", "protocol_version")
 
     def __init__(
         self,
         max_packet_size: int = MAX_PACKET_SIZE,
         protocol_version: ProtocolVersion | None = None,
-        raw_plain_publish: bool = False,
+        fast_forms: bool = False,
     ) -> None:
         self.max_packet_size = max_packet_size
         self.protocol_version = protocol_version
-        self.raw_plain_publish = raw_plain_publish
+        self.fast_forms = fast_forms
         self._is_server = protocol_version is None
         self._buffer = bytearray()
 
@@ -163,10 +174,10 @@ class StreamDecoder:
                 pos, stop = frame
             if first_byte >> 4 == _PUBLISH and version is not None:  # the hot path, dispatched inline
                 if (
-                    first_byte == _PLAIN_PUBLISH
-                    and self.raw_plain_publish
+                    first_byte in _PLAIN_FIRST_BYTES
+                    and self.fast_forms
                     and (pos - offset == 2 or _is_minimal_length(pos - offset - 1, stop - pos))
-                    and _is_plain_shape(data, pos, stop, version)
+                    and _is_plain_shape(data, pos, stop, version, first_byte)
                 ):
                     packets.append(data[offset:stop])
                     offset = stop
@@ -179,6 +190,10 @@ class StreamDecoder:
                 ):
                     publish.raw = data[offset:stop]  # QoS 0, no RETAIN/DUP: what subscribers get too
                 packets.append(publish)
+            elif (
+                first_byte == _PUBACK and stop - pos == 2 and self.fast_forms and (data[pos] or data[pos + 1])
+            ):
+                packets.append((data[pos] << 8) | data[pos + 1])
             else:
                 packets.append(self._decode_one(first_byte, data, pos, stop))
             offset = stop

@@ -36,6 +36,7 @@ from broker.protocol.errors import (
 )
 from broker.protocol.fastpath import Routes, forward_plain
 from broker.protocol.handlers import HANDLERS
+from broker.protocol.handlers.acks import acknowledge_qos1
 from broker.protocol.limits import MAX_PACKET_SIZE_LIMIT, ProtocolLimits
 
 log = logging.getLogger("perch.broker")
@@ -92,7 +93,7 @@ class Connection:
         self.clock = clock
         self.peer = peer
         self.on_output = on_output or (lambda: None)
-        self.decoder = StreamDecoder(limits.max_packet_size, raw_plain_publish=True)
+        self.decoder = StreamDecoder(limits.max_packet_size, fast_forms=True)
         self.state = State.AWAIT_CONNECT
         self.version: ProtocolVersion | None = None
         self.client_id = ""
@@ -146,6 +147,9 @@ class Connection:
                     continue
                 index += 1
                 stats.messages_received += 1
+                if type(packet) is int:  # a plain PUBACK's packet id (StreamDecoder fast_forms)
+                    acknowledge_qos1(self, packet)
+                    continue
                 HANDLERS[packet.packet_type](self, packet)
             except (ProtocolViolation, ConnectRefused, MalformedPacket) as error:
                 self._fail(error)

@@ -1,55 +1,82 @@
-"""Plain QoS 0 PUBLISH forwarded as bytes, one run at a time: the broker's hot path.
+"""Plain PUBLISH packets handled from their bytes: the broker's hot path.
 
-Most traffic on a sensor network is QoS 0 without RETAIN or properties, and a PUBLISH like that
-reaches a subscriber byte for byte as it arrived (MQTT 5 and 3.1.1 differ only by the empty
-property list, which is added or removed). So the decoder hands such packets over as raw bytes
-(``StreamDecoder(raw_plain_publish=True)``) and this module forwards them without building a
-``Publish``, ``Message`` or ``Delivery``:
+Most traffic on a sensor network is QoS 0 or 1 without RETAIN, DUP or properties. The decoder
+hands such packets over as raw bytes (``StreamDecoder(fast_forms=True)``) and this module routes
+them without building a ``Publish``:
 
-- each publishing connection caches a ``Route`` per topic (its length-prefixed bytes): who gets
-  the message, already filtered by the ACL, no-local and the subscribers' limits;
-- consecutive packets with the same route (a run, typically one sensor's burst or one client's
-  batch) are appended to each subscriber's outbox together, so the cost per message is framing
-  and one dict lookup.
+- each publishing connection caches a ``Route`` per topic (its length-prefixed bytes): the
+  matching sessions, already filtered by the ACL and no-local, so matching and access checks
+  happen once per topic, not once per message;
+- QoS 0: a plain PUBLISH reaches a subscriber byte for byte as it arrived (MQTT 5 and 3.1.1
+  differ only by the empty property list, added or removed), so consecutive packets with the
+  same route (a run: one sensor's burst, one client's batch) are appended to each subscriber's
+  outbox together and no ``Message`` or ``Delivery`` is made. A congested reader loses the run's
+  messages, counted, as ``outgoing.deliver`` drops QoS 0 per message;
+- QoS 1: a ``Message`` and ``Delivery`` are still made (they are what the session keeps until
+  the PUBACK and what persistence records) and each goes through ``outgoing.deliver`` (send
+  window, queue, congestion); what is saved is decoding, matching, access checks and encoding:
+  the subscribers' bytes are the received ones with another packet id.
 
 The first packet on a topic goes the normal way (``decode_publish`` + ``handle_publish``, which
-validate the topic and check the publisher's ACL and limits) and then builds the route; a topic
-whose delivery needs more than bytes (shared subscriptions, subscription identifiers, outgoing
-topic aliases, a subscriber's smaller Maximum Packet Size, a subscriber that is not a network
-connection) is marked ``SLOW`` and always goes the normal way. Every cached route is dropped when
-the subscription tree's ``epoch`` moves: any subscribe, unsubscribe, connect or disconnect.
-Congestion is checked per run, as ``outgoing.deliver`` does per message.
+validate the topic and check the publisher's ACL and limits) and then builds the route. A topic
+matched by a shared subscription is ``SLOW`` (a member is chosen per message); QoS 0 also takes
+the normal path when some subscriber needs more than bytes (subscription identifiers, outgoing
+topic aliases, a smaller Maximum Packet Size, a subscriber that is not a network connection).
+Every cached route is dropped when the subscription tree's ``epoch`` moves: any subscribe,
+unsubscribe, connect or disconnect.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from broker.codec import ProtocolVersion
+from broker.codec import ProtocolVersion, ReasonCode
 from broker.codec.primitives import encode_varint
-from broker.codec.publish import decode_publish
-from broker.protocol.handlers.publish import handle_publish
+from broker.codec.publish import PublishTemplate, decode_publish
+from broker.core.messages import Delivery, Message
+from broker.protocol.handlers.publish import acknowledge, handle_publish
 
 if TYPE_CHECKING:
     from broker.core.broker import Stats
+    from broker.core.sessions import Session
+    from broker.core.subscriptions import Match
     from broker.protocol.connection import Connection
 
 V5 = ProtocolVersion.V5
+PLAIN_QOS0 = 0x30  # first byte of a plain QoS 0 PUBLISH (a plain QoS 1 one is 0x32)
 MAX_ROUTES = 1024  # per publishing connection; cleared when full (sensor topics repeat)
 
 
 class Route:
-    """Where a plain message on one topic goes: subscribers that take the publisher's bytes as
-    they are (``same``) and those that need the other version's form (``other``)."""
+    """What the fast path knows about one topic from one publisher.
 
-    __slots__ = ("other", "same")
+    QoS 0: the subscribers that take the publisher's bytes as they are (``same``) and those that
+    need the other version's form (``other``); when ``bytes_only`` is False some subscriber needs
+    more than bytes and QoS 0 takes the normal path. QoS 1: every matching session with its match
+    (``receivers``, read access already checked) and how many matched (``matched``, for MQTT 5's
+    No matching subscribers), so only the per-message work is left.
+    """
 
-    def __init__(self, same: tuple[Connection, ...], other: tuple[Connection, ...]) -> None:
+    __slots__ = ("bytes_only", "matched", "other", "receivers", "same", "topic")
+
+    def __init__(
+        self,
+        topic: str,
+        receivers: tuple[tuple[Session, Match], ...] = (),
+        matched: int = 0,
+        same: tuple[Connection, ...] = (),
+        other: tuple[Connection, ...] = (),
+        bytes_only: bool = False,
+    ) -> None:
+        self.topic = topic
+        self.receivers = receivers
+        self.matched = matched
         self.same = same
         self.other = other
+        self.bytes_only = bytes_only
 
 
-SLOW = Route((), ())  # marker: this topic always takes the normal path
+SLOW = Route("")  # marker: this topic always takes the normal path
 
 
 class Routes:
@@ -71,9 +98,9 @@ def header_length(raw: bytes) -> int:
 
 
 def forward_plain(conn: Connection, packets: list, start: int) -> int:
-    """Forward the run of raw plain PUBLISH packets from ``packets[start]``; returns the index of the
-    first packet that is not one. Errors in a first-seen topic raise as ``handle_publish`` does,
-    after everything before that packet went out."""
+    """Forward the raw plain PUBLISH packets from ``packets[start]``; returns the index of the first
+    packet that is not one. Errors in a first-seen topic raise as ``handle_publish`` does, after
+    everything before that packet went out."""
     tree = conn.broker.subscriptions
     routes = conn.plain_routes
     if routes is None or routes.epoch != tree.epoch:
@@ -88,19 +115,22 @@ def forward_plain(conn: Connection, packets: list, start: int) -> int:
             break
         size = 2 if raw[1] < 128 else header_length(raw)
         route = table.get(raw[size : size + 2 + ((raw[size] << 8) | raw[size + 1])])
-        if route is run_route and route is not None:
+        is_qos0 = raw[0] == PLAIN_QOS0
+        if route is run_route and is_qos0 and route is not None:
             index += 1
             continue
         if run_route is not None:
             _emit(conn, run_route, packets[run_start:index])
             run_route = None
         index += 1
-        if route is None or route is SLOW:
+        if route is None or route is SLOW or (is_qos0 and not route.bytes_only):
             _handle_slowly(conn, raw, size, table)
             if conn.is_closing:
                 return index
-        else:
+        elif is_qos0:
             run_route, run_start = route, index - 1
+        else:
+            _forward_qos1(conn, route, raw, size)
     if run_route is not None:
         _emit(conn, run_route, packets[run_start:index])
     return index
@@ -109,8 +139,8 @@ def forward_plain(conn: Connection, packets: list, start: int) -> int:
 def _handle_slowly(conn: Connection, raw: bytes, size: int, table: dict[bytes, Route]) -> None:
     """The normal path for one packet; then remember how its topic can be routed next time."""
     conn.broker.stats.messages_received += 1
-    publish = decode_publish(0, raw, size, len(raw), conn.version)
-    if conn.version != V5:
+    publish = decode_publish(raw[0] & 0x0F, raw, size, len(raw), conn.version)
+    if conn.version != V5 and raw[0] == PLAIN_QOS0:
         publish.raw = raw  # subscribers on 3.1/3.1.1 share these bytes (outgoing.PLAIN)
     tree = conn.broker.subscriptions
     epoch = tree.epoch
@@ -124,28 +154,61 @@ def _handle_slowly(conn: Connection, raw: bytes, size: int, table: dict[bytes, R
 
 
 def build_route(conn: Connection, topic: str) -> Route:
-    """Who receives a plain message from ``conn`` on ``topic``, or SLOW when bytes are not enough."""
+    """Who receives a plain message from ``conn`` on ``topic``, or SLOW when it is not that simple."""
     broker = conn.broker
     rules = conn.session.rules
     if rules is not None and not rules.allows(topic, "write"):
         return SLOW
     direct = broker.subscriptions.direct_matches(topic, conn.client_id)
     if direct is None:
-        return SLOW
+        return SLOW  # a shared group: its member is chosen per message [MQTT-4.8.2-3]
+    receivers: list[tuple[Session, Match]] = []
+    for client_id, match in direct.items():
+        session = broker.sessions[client_id]
+        if session.rules is None or session.rules.allows(topic, "read"):
+            receivers.append((session, match))
+    same, other, bytes_only = _bytes_receivers(conn, receivers)
+    return Route(topic, tuple(receivers), len(direct), same, other, bytes_only)
+
+
+def _bytes_receivers(
+    conn: Connection, receivers: list[tuple[Session, Match]]
+) -> tuple[tuple[Connection, ...], tuple[Connection, ...], bool]:
+    """The online receivers of a QoS 0 message, by wire form, and whether bytes are all they need."""
     publisher_is_v5 = conn.version == V5
     same: list[Connection] = []
     other: list[Connection] = []
-    for client_id, match in direct.items():
-        session = broker.sessions[client_id]
+    for session, match in receivers:
         target = session.connection
         if target is None:
-            continue  # offline: QoS 0 is not queued [MQTT-3.1.2-5 note; MQTT5 4.1]
+            continue  # offline: QoS 0 is not queued
         if type(target) is not type(conn) or not _takes_bytes(conn, target, match.identifiers):
-            return SLOW
-        if session.rules is not None and not session.rules.allows(topic, "read"):
-            continue
+            return (), (), False
         (same if (target.version == V5) == publisher_is_v5 else other).append(target)
-    return Route(tuple(same), tuple(other))
+    return tuple(same), tuple(other), True
+
+
+def _forward_qos1(conn: Connection, route: Route, raw: bytes, size: int) -> None:
+    """A plain QoS 1 PUBLISH: routed as ``Broker.publish`` does, with the routing already decided and
+    the subscribers' packet bytes cut from the received ones (only the packet id differs)."""
+    broker = conn.broker
+    stats = broker.stats
+    stats.messages_received += 1
+    stats.publish_received += 1
+    topic_end = size + 2 + ((raw[size] << 8) | raw[size + 1])
+    is_v5 = conn.version == V5
+    message = Message(route.topic, raw[topic_end + 2 + is_v5 :], 1, False, None, None, conn.client_id)
+    message.encodings[(V5, 1, False) if is_v5 else (1, False)] = PublishTemplate.from_received(raw, topic_end)
+    limits = broker.queue_limits
+    for session, match in route.receivers:
+        delivery = Delivery(message, 1 if match.qos else 0, False, match.identifiers)
+        target = session.connection
+        if target is not None:
+            target.deliver(delivery)
+        elif match.qos and not session.enqueue(delivery, limits):
+            stats.publish_dropped += 1
+    reason = ReasonCode.SUCCESS if route.matched or not is_v5 else ReasonCode.NO_MATCHING_SUBSCRIBERS
+    acknowledge(conn, (raw[topic_end] << 8) | raw[topic_end + 1], reason)
 
 
 def _takes_bytes(conn: Connection, target: Connection, identifiers: tuple[int, ...]) -> bool:

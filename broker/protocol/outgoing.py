@@ -235,8 +235,8 @@ def _send_new(conn: Connection, delivery: Delivery) -> None:
 def drain_queue(conn: Connection) -> None:
     """Move queued messages into the send window while it has room (after an ack or on reconnect)."""
     session = conn.session
-    if session is None:
-        return
+    if session is None or not session.queue:
+        return  # the common case after an acknowledgement: nothing waits
     now = conn.clock()
     while session.queue and len(session.inflight) < conn.send_window and not conn.is_closing:
         if conn.is_congested:

@@ -13,10 +13,15 @@ if TYPE_CHECKING:
 
 def handle_puback(conn: Connection, packet: PubAck) -> None:
     """QoS 1 delivery done: free the packet id and send what waited for room."""
+    acknowledge_qos1(conn, packet.packet_id)
+
+
+def acknowledge_qos1(conn: Connection, packet_id: int) -> None:
+    """A PUBACK's work (also called with the bare packet id the decoder gives for a plain PUBACK)."""
     inflight = conn.session.inflight
-    entry = inflight.get(packet.packet_id)
+    entry = inflight.get(packet_id)
     if entry is not None and entry.delivery.qos == 1:
-        del inflight[packet.packet_id]
+        del inflight[packet_id]
         outgoing.drain_queue(conn)
 
 

@@ -88,13 +88,13 @@ def handle_publish(conn: Connection, packet: Publish) -> None:
     is_v5 = conn.version == ProtocolVersion.V5
     reason = ReasonCode.SUCCESS if receivers or not is_v5 else ReasonCode.NO_MATCHING_SUBSCRIBERS
     if qos == 1:
-        _acknowledge(conn, packet.packet_id, reason)
+        acknowledge(conn, packet.packet_id, reason)
         return
     conn.session.incoming_qos2.add(packet.packet_id)
     conn.send(PubRec(packet.packet_id, reason))
 
 
-def _acknowledge(conn: Connection, packet_id: int, reason: int) -> None:
+def acknowledge(conn: Connection, packet_id: int, reason: int) -> None:
     """PUBACK; a success is the same 4 bytes in every version [MQTT5 3.4.2.1], so no encoder call."""
     if reason == ReasonCode.SUCCESS and conn.client_maximum_packet_size >= 4:
         conn.write(b"\x40\x02" + packet_id.to_bytes(2, "big"))

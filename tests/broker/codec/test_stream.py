@@ -12,6 +12,7 @@ from broker.codec import (
     Properties,
     ProtocolError,
     ProtocolVersion,
+    PubAck,
     Publish,
     ReasonCode,
     StreamDecoder,
@@ -183,14 +184,15 @@ V5 = ProtocolVersion.V5
 
 @pytest.mark.parametrize("version", [V311, V5])
 def test_raw_mode_hands_plain_publishes_over_as_their_bytes(version):
-    """With raw_plain_publish, a plain QoS 0 PUBLISH is its own bytes (MQTT 5: with its empty
+    """With fast_forms, a plain QoS 0 or QoS 1 PUBLISH is its own bytes (MQTT 5: with its empty
     property list); other packets in the same chunk decode as usual and keep their order."""
     plain = encode(Publish("s/t", b"21.5"), version)
     qos1 = encode(Publish("s/t", b"q", qos=1, packet_id=9), version)
-    decoder = StreamDecoder(protocol_version=version, raw_plain_publish=True)
-    first, second, third = decoder.feed(plain + qos1 + plain)
-    assert first == third == plain
-    assert isinstance(second, Publish) and second.packet_id == 9
+    qos2 = encode(Publish("s/t", b"q", qos=2, packet_id=9), version)
+    decoder = StreamDecoder(protocol_version=version, fast_forms=True)
+    first, second, third, fourth = decoder.feed(plain + qos1 + qos2 + plain)
+    assert first == fourth == plain and second == qos1
+    assert isinstance(third, Publish) and third.packet_id == 9
 
 
 @pytest.mark.parametrize(
@@ -198,23 +200,55 @@ def test_raw_mode_hands_plain_publishes_over_as_their_bytes(version):
     [
         (V5, encode(Publish("t", b"v", properties=Properties(content_type="a")), V5)),  # properties
         (V311, encode(Publish("t", b"v", retain=True), V311)),  # RETAIN [MQTT-3.3.1-5]
+        (V311, encode(Publish("t", b"v", 1, dup=True, packet_id=3), V311)),  # DUP: a resend
+        (V5, encode(Publish("t", b"v", 1, packet_id=3, properties=Properties(content_type="a")), V5)),
         (V311, b"\x30\x85\x00\x00\x01tv1"),  # non-minimal Remaining Length
     ],
 )
 def test_raw_mode_decodes_everything_that_is_not_plain(version, data):
-    (packet,) = StreamDecoder(protocol_version=version, raw_plain_publish=True).feed(data)
+    (packet,) = StreamDecoder(protocol_version=version, fast_forms=True).feed(data)
     assert isinstance(packet, Publish) and packet.topic == "t"
 
 
 def test_raw_mode_leaves_an_empty_topic_to_the_full_decoder():
     """MQTT 5 empty topic without a Topic Alias: a protocol error [MQTT5 3.3.2.3.4], not bytes to forward."""
-    decoder = StreamDecoder(protocol_version=V5, raw_plain_publish=True)
+    decoder = StreamDecoder(protocol_version=V5, fast_forms=True)
     with pytest.raises(ProtocolError):
         decoder.feed(bytes.fromhex("30 04 0000 00") + b"v")
 
 
 def test_raw_mode_leaves_a_topic_past_the_end_to_the_full_decoder():
     """Topic length 9 in a 4-byte body: malformed [MQTT-3.3.2-1], never handed over as bytes."""
-    decoder = StreamDecoder(protocol_version=V311, raw_plain_publish=True)
+    decoder = StreamDecoder(protocol_version=V311, fast_forms=True)
     with pytest.raises(MalformedPacket):
         decoder.feed(bytes.fromhex("30 04 0009 6162"))
+
+
+@pytest.mark.parametrize("version", [V311, V5])
+def test_fast_forms_hand_a_plain_puback_over_as_its_packet_id(version):
+    """``40 02 id id`` means success in every version [MQTT5 3.4.2.1]: the decoder gives the id only."""
+    decoder = StreamDecoder(protocol_version=version, fast_forms=True)
+    assert decoder.feed(bytes.fromhex("40 02 1234")) == [0x1234]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (bytes.fromhex("40 03 0007 10"), PubAck(7, 0x10)),  # a reason code: the record
+        (bytes.fromhex("40 02 0000"), None),  # packet id 0 [MQTT-2.3.1-1]: the full decoder refuses it
+    ],
+)
+def test_other_pubacks_take_the_full_decoder(data, expected):
+    decoder = StreamDecoder(protocol_version=V5, fast_forms=True)
+    if expected is None:
+        with pytest.raises(MalformedPacket):
+            decoder.feed(data)
+    else:
+        assert decoder.feed(data) == [expected]
+
+
+def test_raw_mode_leaves_a_qos1_packet_id_zero_to_the_full_decoder():
+    """A QoS 1 PUBLISH needs a non-zero packet identifier [MQTT-2.3.1-1]."""
+    decoder = StreamDecoder(protocol_version=V311, fast_forms=True)
+    with pytest.raises(MalformedPacket):
+        decoder.feed(bytes.fromhex("32 06 0001 74 0000") + b"v")

@@ -8,8 +8,8 @@ import pytest
 from broker.codec import Publish, ReasonCode
 from broker.codec.encoder import encode
 from broker.codec.packets import SubscriptionRequest
-from broker.protocol.fastpath import SLOW, to_v5, to_v311
-from tests.broker.protocol.pair import V5, V311, Hub, Properties, Subscribe, Unsubscribe
+from broker.protocol.fastpath import to_v5, to_v311
+from tests.broker.protocol.pair import V5, V311, Hub, Properties, PubAck, Subscribe, Unsubscribe
 from tests.broker.protocol.test_access import Gate, TopicRules, _login
 
 
@@ -130,7 +130,7 @@ def test_subscription_identifiers_reach_an_mqtt5_subscriber():
     publisher.send_bytes(_plain("t/x", b"1", V311) * 3)
     packets = subscriber.received_publishes()
     assert [p.properties.subscription_identifiers for p in packets] == [[42]] * 3
-    assert publisher.connection.plain_routes.table[b"\x00\x03t/x"] is SLOW
+    assert not publisher.connection.plain_routes.table[b"\x00\x03t/x"].bytes_only
 
 
 def test_shared_subscription_members_take_turns_from_the_first_message():
@@ -204,3 +204,78 @@ def test_retained_and_qos1_messages_still_take_the_normal_path():
     late.subscribe("t")
     (packet,) = late.received_publishes()
     assert (packet.payload, packet.retain) == (b"kept", True)
+
+
+def _qos1(topic: str, payload: bytes, packet_id: int, version) -> bytes:
+    return encode(Publish(topic, payload, 1, packet_id=packet_id), version)
+
+
+@pytest.mark.parametrize("publisher_version", [V311, V5])
+def test_qos1_reaches_each_subscriber_at_its_granted_qos_with_its_own_packet_ids(publisher_version):
+    """[MQTT-3.8.4-8] delivered at min(published, granted); [MQTT-2.2.1-3] ids are the broker's own
+    per session; the publisher gets one success PUBACK per message [MQTT-4.3.2-2]."""
+    hub = Hub()
+    at_qos1 = hub.connected("q1", V311)
+    at_qos1.subscribe("t/#", qos=1)
+    at_qos0 = hub.connected("q0", V5)
+    at_qos0.subscribe("t/#", qos=0)
+    publisher = hub.connected("pub", publisher_version)
+    for round_ in range(2):  # the second round from the cached route
+        publisher.send_bytes(
+            b"".join(_qos1("t/a", f"{round_}{n}".encode(), 100 + n, publisher_version) for n in range(3))
+        )
+    acks = publisher.received()
+    assert [(a.packet_id, a.reason_code) for a in acks] == [(100 + n, 0) for n in range(3)] * 2
+    got = at_qos1.received_publishes()
+    assert [(p.qos, p.payload, p.packet_id) for p in got] == [
+        (1, f"{r}{n}".encode(), 1 + 3 * r + n) for r in range(2) for n in range(3)
+    ]
+    assert [(p.qos, p.packet_id) for p in at_qos0.received_publishes()] == [(0, None)] * 6
+    assert len(at_qos1.connection.session.inflight) == 6
+    assert len(publisher.connection.plain_routes.table[b"\x00\x03t/a"].receivers) == 2  # from the route
+    at_qos1.send(*(PubAck(p.packet_id) for p in got))
+    assert len(at_qos1.connection.session.inflight) == 0
+
+
+def test_qos1_waits_for_the_receive_maximum_and_for_an_offline_session():
+    """[MQTT-3.3.4-9] no more unacknowledged than the client's Receive Maximum; the rest waits in
+    order; an offline session keeps QoS 1 messages [MQTT-3.1.2-4] and gets them on reconnect."""
+    hub = Hub()
+    narrow = hub.connected("narrow", V5, properties=Properties(receive_maximum=2))
+    narrow.subscribe("t", qos=1)
+    away = hub.connected("away", V311, clean=False)
+    away.subscribe("t", qos=1)
+    away.drop()
+    publisher = hub.connected("pub", V311)
+    publisher.send_bytes(b"".join(_qos1("t", str(n).encode(), n + 1, V311) for n in range(5)))
+    first = narrow.received_publishes()
+    assert [p.payload for p in first] == [b"0", b"1"]
+    narrow.send(PubAck(first[0].packet_id))
+    assert [p.payload for p in narrow.received_publishes()] == [b"2"]
+    back = hub.connected("away", V311, clean=False)
+    assert [p.payload for p in back.received_publishes()] == [str(n).encode() for n in range(5)]
+
+
+def test_unacknowledged_qos1_is_resent_with_dup_on_reconnect():
+    """[MQTT-4.4.0-1] resent with the same packet id and DUP set [MQTT-3.3.1-1]."""
+    hub = Hub()
+    subscriber = hub.connected("sub", V311, clean=False)
+    subscriber.subscribe("t", qos=1)
+    publisher = hub.connected("pub", V311)
+    publisher.send_bytes(_qos1("t", b"once", 9, V311) * 2)
+    first = subscriber.received_publishes()
+    subscriber.drop()
+    again = hub.connected("sub", V311, clean=False).received_publishes()
+    assert [(p.packet_id, p.dup, p.payload) for p in again] == [(p.packet_id, True, b"once") for p in first]
+
+
+def test_mqtt5_qos1_without_subscribers_is_acknowledged_with_no_matching_subscribers():
+    """MQTT 5 PUBACK reason 0x10 when nobody subscribed [MQTT5 3.4.2.1]; 3.1.1 has only success."""
+    hub = Hub()
+    v5 = hub.connected("v5", V5)
+    v311 = hub.connected("v311", V311)
+    for _ in range(2):
+        v5.send_bytes(_qos1("nobody", b"x", 4, V5))
+        v311.send_bytes(_qos1("nobody", b"x", 4, V311))
+    assert [a.reason_code for a in v5.received()] == [ReasonCode.NO_MATCHING_SUBSCRIBERS] * 2
+    assert [a.reason_code for a in v311.received()] == [ReasonCode.SUCCESS] * 2
