@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 V5 = ProtocolVersion.V5
 PLAIN_QOS0 = 0x30  # first byte of a plain QoS 0 PUBLISH (a plain QoS 1 one is 0x32)
-MAX_ROUTES = 1024  # per publishing connection; cleared when full (sensor topics repeat)
+MAX_ROUTES = 4096  # per publishing connection, as the match cache; cleared when full (sensor topics repeat)
 
 
 class Route:
