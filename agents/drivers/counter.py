@@ -1,8 +1,10 @@
 """Pulse counter on a GPIO input: energy/water/gas meter S0 outputs, rain gauges, anemometers.
 
 The running total is kept in ``hardware.state_dir`` and survives restarts. It is written atomically
-(temporary file, fsync, rename) when a read finds it changed and on close, never per pulse, to spare
-the SD card.
+(temporary file, fsync, rename) on close and, while running, at most once per ``save_interval``
+(default 1 min, like ESPHome's ``flash_write_interval``) when it changed, never per pulse or per
+reading: a 1 s interval would mean 3,600 fsyncs an hour on the SD card. A power cut loses at most
+the pulses of the last interval; a clean stop or restart loses none.
 """
 
 # ruff: noqa: RUF009 - option() returns a dataclasses.field, like field() itself
@@ -36,6 +38,9 @@ class Options:
     )
     pull_up: bool | None = option(True, help="internal pull-up (true), pull-down (false) or none (null)")
     bounce_time: Duration | None = option(None, help="debounce for mechanical contacts (e.g. 10ms)")
+    save_interval: Duration = option(
+        60.0, help="write the total to disk at most this often (and on stop); 0: at every read"
+    )
 
 
 def state_file(state_dir: Path, pin: str) -> Path:
@@ -78,6 +83,7 @@ class Counter(Driver):
         super().__init__(options, hardware)
         self.path = state_file(hardware.state_dir, options.pin)
         self.total = self.saved_total = load_total(self.path)
+        self.saved_at = monotonic()
         self._lock = threading.Lock()
         self._last_read = (monotonic(), self.total)
         self.device = DigitalInputDevice(
@@ -112,7 +118,8 @@ class Counter(Driver):
         then, total_then = self._last_read
         self._last_read = (now, total)
         rate = (total - total_then) * 60 / (now - then) if now > then else 0.0
-        self._persist(total)
+        if now - self.saved_at >= self.options.save_interval:
+            self._persist(total)
         return {"total": total, "rate": rate}
 
     def _persist(self, total: int) -> None:
@@ -123,6 +130,7 @@ class Counter(Driver):
         except OSError as error:
             raise ReadError(f"cannot save the pulse total to {self.path}: {error}") from error
         self.saved_total = total
+        self.saved_at = monotonic()
 
     def close(self) -> None:
         self.device.close()

@@ -95,3 +95,31 @@ def test_simulated_meter_pulses(sim):
         sim.tick(step * 0.5)
     assert counter.read()["total"] > 5
     counter.close()
+
+
+def test_total_is_written_at_most_once_per_save_interval(sim):
+    """Reads between saves do not touch the disk (SD card wear); the interval passing, or a stop, does."""
+    path = state_file(sim.state_dir, "GPIO22")
+    counter = Counter(Options(pin="GPIO22", save_interval=3600.0), sim)
+    pin = sim.pin_factory.pin("GPIO22")
+    pulses(pin, 2)
+    assert counter.read()["total"] == 2
+    assert not path.exists()
+    counter.saved_at -= 3600.0  # the interval has passed
+    pulses(pin, 1)
+    counter.read()
+    assert json.loads(path.read_text()) == {"total": 3}
+    pulses(pin, 4)
+    counter.read()
+    assert json.loads(path.read_text()) == {"total": 3}
+    counter.close()
+    assert json.loads(path.read_text()) == {"total": 7}
+
+
+def test_save_interval_zero_writes_at_every_read_that_changed_the_total(sim):
+    path = state_file(sim.state_dir, "GPIO22")
+    counter = Counter(Options(pin="GPIO22", save_interval=0.0), sim)
+    pulses(sim.pin_factory.pin("GPIO22"), 2)
+    counter.read()
+    assert json.loads(path.read_text()) == {"total": 2}
+    counter.close()
