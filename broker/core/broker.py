@@ -73,7 +73,8 @@ class Broker:
             old.will = None
             old.will_due = None
         self._waiting.pop(client_id, None)
-        self.subscriptions.invalidate_routes()
+        if old is not None and old.has_subscriptions:  # only a subscribed session is named by routes
+            self.subscriptions.invalidate_routes()
         if old is not None and not clean_start:
             old.connection = connection
             old.expires_at = None
@@ -95,7 +96,8 @@ class Broker:
         if session.connection is not connection:
             return  # already taken over
         session.connection = None
-        self.subscriptions.invalidate_routes()
+        if session.has_subscriptions:  # only a subscribed session is named by routes
+            self.subscriptions.invalidate_routes()
         will = session.will
         if will is None or not publish_will:
             session.will = None

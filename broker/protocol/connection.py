@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from enum import Enum
+from types import MappingProxyType
 
 from broker.codec import (
     MalformedPacket,
@@ -40,6 +41,7 @@ from broker.protocol.handlers.acks import acknowledge_qos1
 from broker.protocol.limits import MAX_PACKET_SIZE_LIMIT, ProtocolLimits
 
 log = logging.getLogger("perch.broker")
+NO_ALIASES = MappingProxyType({})  # until an MQTT 5 CONNECT brings its own (handlers/connect.py)
 
 
 class State(Enum):
@@ -107,8 +109,8 @@ class Connection:
         self.client_maximum_packet_size = MAX_PACKET_SIZE_LIMIT
         self.client_topic_alias_maximum = 0
         self.problem_information = True
-        self.incoming_aliases: dict[int, str] = {}
-        self.outgoing_aliases: dict[str, int] = {}
+        self.incoming_aliases: dict[int, str] = NO_ALIASES  # type: ignore[assignment]
+        self.outgoing_aliases: dict[str, int] = NO_ALIASES  # type: ignore[assignment]
         self.is_congested = False
         self.plain_routes: Routes | None = None  # made on the first plain PUBLISH (fastpath.py)
         self._receiving = False

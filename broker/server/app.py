@@ -24,7 +24,7 @@ from broker.server.drops import DropReporter
 from broker.server.durability import Durability, PersistenceUnavailable, open_durability
 from broker.server.security import ServerSecurity
 from broker.server.sys_topics import SysPublisher
-from broker.server.transports import MqttTransport, WebSocketTransport
+from broker.server.transports import MqttTransport
 
 log = logging.getLogger("perch.broker")
 TICK_SECONDS = 0.5
@@ -63,7 +63,11 @@ class BrokerServer:
             raise ListenError(str(error)) from error
         contexts = self.security.contexts()
         for index, listener in enumerate(self.config.listeners):
-            factory = WebSocketTransport if listener.websockets else MqttTransport
+            factory = MqttTransport
+            if listener.websockets:
+                from broker.server.websocket import WebSocketTransport  # loads websockets: only if needed
+
+                factory = WebSocketTransport
             try:
                 server = await loop.create_server(
                     lambda factory=factory, index=index: factory(self, index),

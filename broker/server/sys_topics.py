@@ -52,9 +52,7 @@ class SysPublisher:
             "publish/messages/dropped": str(stats.publish_dropped),
             "retained messages/count": str(broker.retained.count),
             "subscriptions/count": str(broker.subscriptions.count),
-            "store/messages/count": str(
-                sum(len(s.queue) + len(s.inflight) for s in broker.sessions.values())
-            ),
+            "store/messages/count": str(sum(s.unfinished_messages for s in broker.sessions.values())),
         }
         values.update(self._load_values(now))
         return values

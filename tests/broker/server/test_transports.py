@@ -15,7 +15,8 @@ from broker.codec.encoder import encode
 from broker.codec.stream import StreamDecoder
 from broker.config import BrokerConfig, ListenerConfig
 from broker.server.app import RunningBroker, start_in_thread
-from broker.server.transports import MqttTransport, WebSocketTransport
+from broker.server.transports import MqttTransport
+from broker.server.websocket import WebSocketTransport
 
 V311 = ProtocolVersion.V311
 
