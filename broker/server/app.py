@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 from broker.config import BrokerConfig
 from broker.core.broker import Broker
+from broker.server.accept import serve_plain
 from broker.server.bridges import BridgeSetupError, ServerBridges
 from broker.server.drops import DropReporter
 from broker.server.durability import Durability, PersistenceUnavailable, open_durability
@@ -69,13 +71,16 @@ class BrokerServer:
 
                 factory = WebSocketTransport
             try:
+                make_transport = functools.partial(factory, self, index)
                 server = await loop.create_server(
-                    lambda factory=factory, index=index: factory(self, index),
+                    make_transport,
                     listener.bind,
                     listener.port,
                     ssl=contexts[index],
                     reuse_address=True,
+                    start_serving=False,
                 )
+                await serve_plain(server, make_transport, is_tls=contexts[index] is not None)
             except (OSError, ssl.SSLError) as error:
                 await self.stop()
                 raise ListenError(f"cannot listen on {listener.bind}:{listener.port}: {error}") from error
