@@ -127,14 +127,7 @@ def add_builtin_drivers(registry: Registry) -> None:
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda info: info.name):
         if info.name in NOT_DRIVER_MODULES or info.name.startswith("_"):
             continue
-        module_name = f"{package.__name__}.{info.name}"
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as error:
-            registry.problems.append(f"{module_name}: {type(error).__name__}: {error}")
-            continue
-        for cls in drivers_in(module):
-            registry.add(cls, module_name)
+        registry.import_builtin(info.name)
 
 
 def add_plugin_drivers(registry: Registry) -> None:
