@@ -58,6 +58,9 @@ class Footprint:
     readings: int
     seconds: float
     sim_files: str = ""  # where the simulator's fake kernel files were
+    broker_cpu_share: float | None = None  # the total's two parts, of one core
+    agents_cpu_share: float | None = None
+    watcher_cpu_share: float | None = None  # this process (the measuring subscriber): not in the total
 
 
 def appliance_config(folder: Path, port: int) -> Path:
@@ -146,7 +149,8 @@ def measure(seconds: float, folder: Path, sim_files_on_disk: bool = False) -> Fo
 
 
 def _sample(pids: list[int], watcher: BenchClient, seconds: float, startup: float) -> Footprint:
-    cpu_before = sum(process_cpu_seconds(pid) for pid in pids)
+    cpu_before = [process_cpu_seconds(pid) for pid in pids]
+    watcher_cpu_before = time.process_time()
     written_before = sum(_write_bytes(pid) for pid in pids)
     agents_written_before = _write_bytes(pids[1])
     started = time.monotonic()
@@ -159,14 +163,29 @@ def _sample(pids: list[int], watcher: BenchClient, seconds: float, startup: floa
         if sum(sizes) > peak_rss:
             peak_rss, broker_rss = sum(sizes), sizes[0]
     elapsed = time.monotonic() - started
-    cpu = sum(process_cpu_seconds(pid) for pid in pids) - cpu_before
+    cpu = [process_cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
+    watcher_cpu = time.process_time() - watcher_cpu_before
     written = sum(_write_bytes(pid) for pid in pids) - written_before
     by_agents = _write_bytes(pids[1]) - agents_written_before
     watcher.close()
     hourly = 3600 / elapsed
     return Footprint(
-        peak_rss, broker_rss, cpu / elapsed, startup, written * hourly, by_agents * hourly, readings, elapsed
+        peak_rss,
+        broker_rss,
+        sum(cpu) / elapsed,
+        startup,
+        written * hourly,
+        by_agents * hourly,
+        readings,
+        elapsed,
+        broker_cpu_share=cpu[0] / elapsed,
+        agents_cpu_share=cpu[1] / elapsed,
+        watcher_cpu_share=watcher_cpu / elapsed,
     )
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share * 100:.2f} %"
 
 
 def render(result: Footprint) -> str:
@@ -178,7 +197,11 @@ def render(result: Footprint) -> str:
             result.rss_bytes <= LIMIT,
         ),
         ("of which the broker", f"{result.broker_rss_bytes / 2**20:.1f} MB", "", None),
+        ("of which the agents", f"{(result.rss_bytes - result.broker_rss_bytes) / 2**20:.1f} MB", "", None),
         ("CPU, share of one core", f"{result.cpu_share * 100:.2f} %", "≤ 3 %", result.cpu_share <= 0.03),
+        ("of which the broker", _percent(result.broker_cpu_share), "", None),
+        ("of which the agents", _percent(result.agents_cpu_share), "", None),
+        ("measuring subscriber (not in the total)", _percent(result.watcher_cpu_share), "", None),
         ("start-up to first reading delivered", f"{result.startup_seconds:.2f} s", "", None),
         ("bytes written to storage per hour", f"{result.bytes_written_per_hour / 2**20:.2f} MB", "", None),
         ("of which by the agents", f"{result.written_by_agents_per_hour / 2**20:.2f} MB", "", None),

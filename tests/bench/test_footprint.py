@@ -30,3 +30,32 @@ def test_the_report_says_where_the_simulator_files_were():
     assert "| CPU, share of one core | 2.00 % | ≤ 3 % | met |" in text
     assert "fake /proc and /sys files were on tmpfs /dev/shm" in text
     assert "MALLOC_ARENA_MAX=2" in text
+
+
+def test_the_report_splits_cpu_by_process_and_keeps_the_measuring_subscriber_out_of_the_total():
+    result = footprint.Footprint(
+        50 * 2**20,
+        20 * 2**20,
+        0.025,
+        1.0,
+        0,
+        0,
+        300,
+        10.0,
+        broker_cpu_share=0.01,
+        agents_cpu_share=0.015,
+        watcher_cpu_share=0.004,
+    )
+    lines = footprint.render(result).splitlines()
+    cpu_row = lines.index("| CPU, share of one core | 2.50 % | ≤ 3 % | met |")
+    assert lines[cpu_row + 1 : cpu_row + 4] == [
+        "| of which the broker | 1.00 % |  |  |",
+        "| of which the agents | 1.50 % |  |  |",
+        "| measuring subscriber (not in the total) | 0.40 % |  |  |",
+    ]
+    assert "| of which the agents | 30.0 MB |  |  |" in lines
+
+
+def test_a_result_without_the_split_says_so():
+    result = footprint.Footprint(50 * 2**20, 20 * 2**20, 0.02, 1.0, 0, 0, 300, 10.0)
+    assert "| of which the broker | n/a |  |  |" in footprint.render(result)
