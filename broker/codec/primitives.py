@@ -29,6 +29,14 @@ def encode_varint(value: int) -> bytes:
     return bytes(out)
 
 
+def fixed_header_length(packet: bytes) -> int:
+    """Bytes of the fixed header (type byte + Remaining Length) of one whole, well-framed packet."""
+    length = 2
+    while packet[length - 1] >= 128:
+        length += 1
+    return length
+
+
 def read_varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
     """Read a variable byte integer of at most four bytes."""
     value = 0

@@ -173,14 +173,14 @@ class PublishTemplate:
         self._head = head if qos else head + self._tail
 
     @classmethod
-    def from_received(cls, raw: bytes, packet_id_at: int) -> PublishTemplate:
-        """The template of a received QoS 1/2 PUBLISH without DUP: its own bytes around the packet id
-        (for the same QoS, RETAIN and version, nothing else differs per subscriber)."""
+    def from_parts(cls, head: bytes, tail: bytes) -> PublishTemplate:
+        """The template of a received QoS 1/2 PUBLISH without DUP, from its own bytes before and after
+        the packet id (for the same QoS, RETAIN and version, nothing else differs per subscriber)."""
         template = cls.__new__(cls)
-        template.qos = (raw[0] >> 1) & 3
-        template.size = len(raw)
-        template._head = raw[:packet_id_at]
-        template._tail = raw[packet_id_at + 2 :]
+        template.qos = (head[0] >> 1) & 3
+        template.size = len(head) + 2 + len(tail)
+        template._head = head
+        template._tail = tail
         return template
 
     def render(self, packet_id: int | None = None, dup: bool = False) -> bytes:

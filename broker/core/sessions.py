@@ -111,6 +111,11 @@ class Session:
         return bool(self._subscriptions)
 
     @property
+    def unacknowledged(self) -> int:
+        """QoS 1/2 messages in flight, counted without making the dict of a session that has none."""
+        return len(self._inflight) if self._inflight else 0
+
+    @property
     def unfinished_messages(self) -> int:
         """Messages queued or in flight, counted without making the containers of an idle session."""
         return len(self.queue) + (len(self._inflight) if self._inflight else 0)
@@ -127,6 +132,21 @@ class Session:
                 self._last_packet_id = candidate
                 return candidate
         return None
+
+    def send_slot(self, delivery: Delivery) -> int | None:
+        """Record ``delivery`` as in flight under a free packet id and return the id; None when all
+        65535 are in use. The id after the last one is nearly always free, so it is tried first."""
+        inflight = self._inflight
+        if inflight is None:
+            inflight = self._inflight = {}
+        packet_id = self._last_packet_id % 65535 + 1
+        if packet_id in inflight:
+            packet_id = self.allocate_packet_id()
+            if packet_id is None:
+                return None
+        self._last_packet_id = packet_id
+        inflight[packet_id] = Outgoing(delivery, packet_id)
+        return packet_id
 
     def enqueue(self, delivery: Delivery, limits: QueueLimits) -> bool:
         """Queue a message for later; False (and counted as dropped) when the queue is full."""

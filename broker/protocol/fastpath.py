@@ -12,10 +12,12 @@ them without building a ``Publish``:
   same route (a run: one sensor's burst, one client's batch) are appended to each subscriber's
   outbox together and no ``Message`` or ``Delivery`` is made. A congested reader loses the run's
   messages, counted, as ``outgoing.deliver`` drops QoS 0 per message;
-- QoS 1: a ``Message`` and ``Delivery`` are still made (they are what the session keeps until
-  the PUBACK and what persistence records) and each goes through ``outgoing.deliver`` (send
-  window, queue, congestion); what is saved is decoding, matching, access checks and encoding:
-  the subscribers' bytes are the received ones with another packet id.
+- QoS 1: a ``Message`` and one shared ``Delivery`` are still made (they are what each session
+  keeps until the PUBACK and what persistence records). A subscriber on the publisher's protocol
+  version whose send window has room gets the received bytes with its own packet id, written
+  straight away (``Route.direct``); any other receiver, or a full window, congestion or a waiting
+  queue, goes through ``outgoing.deliver`` (``Route.general``). What is saved is decoding,
+  matching, access checks, encoding and most of the per-subscriber calls.
 
 The first packet on a topic goes the normal way (``decode_publish`` + ``handle_publish``, which
 validate the topic and check the publisher's ACL and limits) and then builds the route. A topic
@@ -30,11 +32,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from broker.codec import ProtocolVersion, ReasonCode
-from broker.codec.primitives import encode_varint
-from broker.codec.publish import PublishTemplate, decode_publish
-from broker.core.messages import Delivery, Message
-from broker.protocol.handlers.publish import acknowledge, handle_publish
+from broker.codec import ProtocolVersion
+from broker.codec.primitives import encode_varint, fixed_header_length
+from broker.codec.publish import decode_publish
+from broker.protocol.fastpath_qos1 import forward_qos1_run
+from broker.protocol.handlers.publish import handle_publish
 
 if TYPE_CHECKING:
     from broker.core.broker import Stats
@@ -52,25 +54,28 @@ class Route:
 
     QoS 0: the subscribers that take the publisher's bytes as they are (``same``) and those that
     need the other version's form (``other``); when ``bytes_only`` is False some subscriber needs
-    more than bytes and QoS 0 takes the normal path. QoS 1: every matching session with its match
-    (``receivers``, read access already checked) and how many matched (``matched``, for MQTT 5's
-    No matching subscribers), so only the per-message work is left.
+    more than bytes and QoS 0 takes the normal path. QoS 1: the online sessions granted QoS 1 or 2
+    that take the publisher's bytes with their own packet id (``direct``), every other matching
+    session with its match (``general``; read access is already checked for both) and how many
+    matched (``matched``, for MQTT 5's No matching subscribers), so only the per-message work is left.
     """
 
-    __slots__ = ("bytes_only", "matched", "other", "receivers", "same", "topic")
+    __slots__ = ("bytes_only", "direct", "general", "matched", "other", "same", "topic")
 
     def __init__(
         self,
         topic: str,
-        receivers: tuple[tuple[Session, Match], ...] = (),
         matched: int = 0,
+        direct: tuple[tuple[Session, Connection], ...] = (),
+        general: tuple[tuple[Session, Match], ...] = (),
         same: tuple[Connection, ...] = (),
         other: tuple[Connection, ...] = (),
         bytes_only: bool = False,
     ) -> None:
         self.topic = topic
-        self.receivers = receivers
         self.matched = matched
+        self.direct = direct
+        self.general = general
         self.same = same
         self.other = other
         self.bytes_only = bytes_only
@@ -89,14 +94,6 @@ class Routes:
         self.table: dict[bytes, Route] = {}
 
 
-def header_length(raw: bytes) -> int:
-    """Bytes of the fixed header (type byte + Remaining Length) of one whole packet."""
-    length = 2
-    while raw[length - 1] >= 128:
-        length += 1
-    return length
-
-
 def forward_plain(conn: Connection, packets: list, start: int) -> int:
     """Forward the raw plain PUBLISH packets from ``packets[start]``; returns the index of the first
     packet that is not one. Errors in a first-seen topic raise as ``handle_publish`` does, after
@@ -107,33 +104,39 @@ def forward_plain(conn: Connection, packets: list, start: int) -> int:
         routes = conn.plain_routes = Routes(tree.epoch)
     table = routes.table
     run_route: Route | None = None
+    run_first_byte = PLAIN_QOS0
     run_start = index = start
     end = len(packets)
     while index < end:
         raw = packets[index]
         if type(raw) is not bytes:
             break
-        size = 2 if raw[1] < 128 else header_length(raw)
+        size = 2 if raw[1] < 128 else fixed_header_length(raw)
         route = table.get(raw[size : size + 2 + ((raw[size] << 8) | raw[size + 1])])
-        is_qos0 = raw[0] == PLAIN_QOS0
-        if route is run_route and is_qos0 and route is not None:
+        first_byte = raw[0]
+        if route is run_route and first_byte == run_first_byte and route is not None:
             index += 1
             continue
         if run_route is not None:
-            _emit(conn, run_route, packets[run_start:index])
+            _emit_run(conn, run_route, run_first_byte, packets[run_start:index])
             run_route = None
         index += 1
-        if route is None or route is SLOW or (is_qos0 and not route.bytes_only):
+        if route is None or route is SLOW or (first_byte == PLAIN_QOS0 and not route.bytes_only):
             _handle_slowly(conn, raw, size, table)
             if conn.is_closing:
                 return index
-        elif is_qos0:
-            run_route, run_start = route, index - 1
         else:
-            _forward_qos1(conn, route, raw, size)
+            run_route, run_first_byte, run_start = route, first_byte, index - 1
     if run_route is not None:
-        _emit(conn, run_route, packets[run_start:index])
+        _emit_run(conn, run_route, run_first_byte, packets[run_start:index])
     return index
+
+
+def _emit_run(conn: Connection, route: Route, first_byte: int, chunk: list[bytes]) -> None:
+    if first_byte == PLAIN_QOS0:
+        _emit(conn, route, chunk)
+    else:
+        forward_qos1_run(conn, route, chunk)
 
 
 def _handle_slowly(conn: Connection, raw: bytes, size: int, table: dict[bytes, Route]) -> None:
@@ -168,7 +171,31 @@ def build_route(conn: Connection, topic: str) -> Route:
         if session.rules is None or session.rules.allows(topic, "read"):
             receivers.append((session, match))
     same, other, bytes_only = _bytes_receivers(conn, receivers)
-    return Route(topic, tuple(receivers), len(direct), same, other, bytes_only)
+    qos1_direct, qos1_general = _qos1_receivers(conn, receivers)
+    return Route(topic, len(direct), qos1_direct, qos1_general, same, other, bytes_only)
+
+
+def _qos1_receivers(
+    conn: Connection, receivers: list[tuple[Session, Match]]
+) -> tuple[tuple[tuple[Session, Connection], ...], tuple[tuple[Session, Match], ...]]:
+    """The receivers of a plain QoS 1 message that take its bytes with another packet id (online,
+    granted QoS 1 or 2, same wire form as the publisher's), and the rest."""
+    publisher_is_v5 = conn.version == V5
+    direct: list[tuple[Session, Connection]] = []
+    general: list[tuple[Session, Match]] = []
+    for session, match in receivers:
+        target = session.connection
+        if (
+            target is not None
+            and match.qos
+            and type(target) is type(conn)
+            and (target.version == V5) == publisher_is_v5
+            and _takes_bytes(conn, target, match.identifiers, growth=0)
+        ):
+            direct.append((session, target))
+        else:
+            general.append((session, match))
+    return tuple(direct), tuple(general)
 
 
 def _bytes_receivers(
@@ -188,34 +215,11 @@ def _bytes_receivers(
     return tuple(same), tuple(other), True
 
 
-def _forward_qos1(conn: Connection, route: Route, raw: bytes, size: int) -> None:
-    """A plain QoS 1 PUBLISH: routed as ``Broker.publish`` does, with the routing already decided and
-    the subscribers' packet bytes cut from the received ones (only the packet id differs)."""
-    broker = conn.broker
-    stats = broker.stats
-    stats.messages_received += 1
-    stats.publish_received += 1
-    topic_end = size + 2 + ((raw[size] << 8) | raw[size + 1])
-    is_v5 = conn.version == V5
-    message = Message(route.topic, raw[topic_end + 2 + is_v5 :], 1, False, None, None, conn.client_id)
-    message.encodings[(V5, 1, False) if is_v5 else (1, False)] = PublishTemplate.from_received(raw, topic_end)
-    limits = broker.queue_limits
-    for session, match in route.receivers:
-        delivery = Delivery(message, 1 if match.qos else 0, False, match.identifiers)
-        target = session.connection
-        if target is not None:
-            target.deliver(delivery)
-        elif match.qos and not session.enqueue(delivery, limits):
-            stats.publish_dropped += 1
-    reason = ReasonCode.SUCCESS if route.matched or not is_v5 else ReasonCode.NO_MATCHING_SUBSCRIBERS
-    acknowledge(conn, (raw[topic_end] << 8) | raw[topic_end + 1], reason)
-
-
-def _takes_bytes(conn: Connection, target: Connection, identifiers: tuple[int, ...]) -> bool:
+def _takes_bytes(conn: Connection, target: Connection, identifiers: tuple[int, ...], growth: int = 2) -> bool:
     """Whether ``target`` gets exactly the plain bytes: any packet ``conn`` may send fits the target's
-    Maximum Packet Size (+2 for an added property list) and, for MQTT 5, no subscription ids
-    [MQTT-3.3.4-3] and no outgoing topic alias to assign."""
-    if target.client_maximum_packet_size < conn.limits.max_packet_size + 2:
+    Maximum Packet Size (+``growth``: 2 when a property list may be added) and, for MQTT 5, no
+    subscription ids [MQTT-3.3.4-3] and no outgoing topic alias to assign."""
+    if target.client_maximum_packet_size < conn.limits.max_packet_size + growth:
         return False
     if target.version != V5:
         return True
@@ -250,7 +254,7 @@ def _append(targets: tuple[Connection, ...], chunk: list[bytes], stats: Stats) -
 
 def to_v5(raw: bytes) -> bytes:
     """A 3.1.1 plain PUBLISH as MQTT 5: an empty property list after the topic."""
-    size = header_length(raw)
+    size = fixed_header_length(raw)
     topic_end = size + 2 + ((raw[size] << 8) | raw[size + 1])
     remaining = len(raw) - size + 1
     return b"".join((b"\x30", encode_varint(remaining), raw[size:topic_end], b"\x00", raw[topic_end:]))
@@ -258,7 +262,7 @@ def to_v5(raw: bytes) -> bytes:
 
 def to_v311(raw: bytes) -> bytes:
     """An MQTT 5 plain PUBLISH (empty property list) as 3.1/3.1.1: the property length byte removed."""
-    size = header_length(raw)
+    size = fixed_header_length(raw)
     topic_end = size + 2 + ((raw[size] << 8) | raw[size + 1])
     remaining = len(raw) - size - 1
     return b"".join((b"\x30", encode_varint(remaining), raw[size:topic_end], raw[topic_end + 1 :]))

@@ -15,7 +15,6 @@ from broker.codec.primitives import encode_varint
 from broker.codec.publish import PublishTemplate, encode_plain_publish
 from broker.core.messages import Delivery, Message
 from broker.core.retained import RetainedDeliveries
-from broker.core.sessions import Outgoing
 
 if TYPE_CHECKING:
     from broker.protocol.connection import Connection
@@ -223,11 +222,10 @@ def _write_retained(conn: Connection, messages: list[Message], key: int) -> None
 
 def _send_new(conn: Connection, delivery: Delivery) -> None:
     session = conn.session
-    packet_id = session.allocate_packet_id()
+    packet_id = session.send_slot(delivery)
     if packet_id is None:
         session.enqueue(delivery, conn.broker.queue_limits)
         return
-    session.inflight[packet_id] = Outgoing(delivery, packet_id)
     if not send_publish(conn, delivery, packet_id):
         del session.inflight[packet_id]
 

@@ -18,11 +18,13 @@ def handle_puback(conn: Connection, packet: PubAck) -> None:
 
 def acknowledge_qos1(conn: Connection, packet_id: int) -> None:
     """A PUBACK's work (also called with the bare packet id the decoder gives for a plain PUBACK)."""
-    inflight = conn.session.inflight
+    session = conn.session
+    inflight = session.inflight
     entry = inflight.get(packet_id)
     if entry is not None and entry.delivery.qos == 1:
         del inflight[packet_id]
-        outgoing.drain_queue(conn)
+        if session.queue:
+            outgoing.drain_queue(conn)
 
 
 def handle_pubrec(conn: Connection, packet: PubRec) -> None:

@@ -29,6 +29,7 @@ from broker.codec import (
 )
 from broker.codec.encoder import encode
 from broker.codec.stream import StreamDecoder
+from broker.config import BrokerConfig
 from broker.core.broker import Broker
 from broker.core.sessions import QueueLimits
 from broker.protocol.connection import Connection
@@ -74,9 +75,10 @@ class FakeClock:
 
 @dataclass
 class Hub:
-    """One broker core, a clock, and the limits every new connection gets."""
+    """One broker core, a clock, and the limits every new connection gets (by default what
+    ``perch broker`` runs with, so the fast paths that depend on them are what is tested)."""
 
-    limits: ProtocolLimits = field(default_factory=ProtocolLimits)
+    limits: ProtocolLimits = field(default_factory=lambda: BrokerConfig().protocol_limits())
     queue_limits: QueueLimits = field(default_factory=QueueLimits)
     clock: FakeClock = field(default_factory=FakeClock)
 

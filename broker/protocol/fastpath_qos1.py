@@ -1,0 +1,116 @@
+"""Runs of plain QoS 1 PUBLISH packets on one topic, forwarded from their bytes (see fastpath.py).
+
+A ``Message`` and one ``Delivery`` per packet are still made: they are what each subscriber's
+session keeps until the PUBACK, what a reconnect resends and what persistence records. Everything
+else is done once per run: a subscriber on the publisher's protocol version (``Route.direct``)
+takes the received bytes with its own packet ids for as many messages as its send window has room
+[MQTT-3.3.4-9], in one write; the rest of the run waits in its session queue as
+``outgoing.deliver`` would queue it. Other receivers (another version, subscription ids, QoS 0
+granted, offline) take the general path per message. The publisher's PUBACKs go out in one write,
+in the order the packets came [MQTT-4.6.0-2].
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from broker.codec import ProtocolVersion, ReasonCode
+from broker.codec.primitives import fixed_header_length
+from broker.codec.publish import PublishTemplate
+from broker.core.messages import Delivery, Message
+from broker.protocol.handlers.publish import acknowledge
+
+if TYPE_CHECKING:
+    from broker.core.broker import Broker, Stats
+    from broker.core.sessions import Session
+    from broker.core.subscriptions import Match
+    from broker.protocol.connection import Connection
+    from broker.protocol.fastpath import Route
+
+V5 = ProtocolVersion.V5
+PUBACK_HEAD = b"\x40\x02"  # a success PUBACK is these two bytes and the packet id in every version
+
+
+def forward_qos1_run(conn: Connection, route: Route, chunk: list[bytes]) -> None:
+    """Route a run of plain QoS 1 PUBLISH packets (same topic) as ``Broker.publish`` would."""
+    broker = conn.broker
+    stats = broker.stats
+    stats.messages_received += len(chunk)
+    stats.publish_received += len(chunk)
+    is_v5 = conn.version == V5
+    first = chunk[0]
+    header = fixed_header_length(first)
+    field_length = 2 + ((first[header] << 8) | first[header + 1])  # the topic's, the same in the whole run
+    topic, sender = route.topic, conn.client_id
+    deliveries: list[Delivery] = []
+    heads: list[bytes] = []
+    tails: list[bytes] = []
+    packet_ids: list[bytes] = []
+    for raw in chunk:
+        topic_end = (2 if raw[1] < 128 else fixed_header_length(raw)) + field_length
+        message = Message(topic, raw[topic_end + 2 + is_v5 :], 1, False, None, None, sender)
+        deliveries.append(Delivery(message, 1))
+        heads.append(raw[:topic_end])
+        tails.append(raw[topic_end + 2 :])
+        packet_ids.append(raw[topic_end : topic_end + 2])
+    for session, target in route.direct:
+        _send_run(session, target, deliveries, heads, tails, stats)
+    if route.general:
+        key = (V5, 1, False) if is_v5 else (1, False)
+        for delivery, head, tail in zip(deliveries, heads, tails, strict=True):
+            delivery.message.encodings[key] = PublishTemplate.from_parts(head, tail)
+            _deliver_general(route.general, delivery.message, broker)
+    _acknowledge_run(conn, packet_ids, route.matched or not is_v5)
+
+
+def _send_run(
+    session: Session,
+    target: Connection,
+    deliveries: list[Delivery],
+    heads: list[bytes],
+    tails: list[bytes],
+    stats: Stats,
+) -> None:
+    """``outgoing.deliver`` for a run to one subscriber, inlined: as many as its window has room for
+    go out with fresh packet ids in one write; the rest waits in its session queue, in order."""
+    room = 0 if target.is_congested or session.queue else target.send_window - session.unacknowledged
+    out: list[bytes] = []
+    for index, delivery in enumerate(deliveries):
+        if index >= room or (packet_id := session.send_slot(delivery)) is None:
+            _write(target, out, stats)
+            out = []
+            for waiting in deliveries[index:]:
+                target.deliver(waiting)  # queued [MQTT-3.3.4-9], or dropped and counted when full
+            break
+        out.append(b"".join((heads[index], packet_id.to_bytes(2, "big"), tails[index])))
+    _write(target, out, stats)
+
+
+def _write(target: Connection, out: list[bytes], stats: Stats) -> None:
+    if out:
+        target.write_many(out)
+        stats.publish_sent += len(out)
+
+
+def _deliver_general(receivers: tuple[tuple[Session, Match], ...], message: Message, broker: Broker) -> None:
+    """Every other receiver, as ``Broker.publish`` delivers: online through ``outgoing.deliver``,
+    offline queued when it subscribed with QoS 1 or 2."""
+    limits = broker.queue_limits
+    for session, match in receivers:
+        delivery = Delivery(message, 1 if match.qos else 0, False, match.identifiers)
+        target = session.connection
+        if target is not None:
+            target.deliver(delivery)
+        elif match.qos and not session.enqueue(delivery, limits):
+            broker.stats.publish_dropped += 1
+
+
+def _acknowledge_run(conn: Connection, packet_ids: list[bytes], matched: bool) -> None:
+    """The publisher's PUBACKs [MQTT-3.3.4-1], in order; MQTT 5 says 0x10 when nobody matched."""
+    if matched and conn.client_maximum_packet_size >= 4:
+        conn.write(PUBACK_HEAD + PUBACK_HEAD.join(packet_ids))
+        conn.broker.stats.messages_sent += len(packet_ids)
+        return
+    reason = ReasonCode.SUCCESS if matched else ReasonCode.NO_MATCHING_SUBSCRIBERS
+    for packet_id in packet_ids:
+        acknowledge(conn, int.from_bytes(packet_id, "big"), reason)
