@@ -53,10 +53,10 @@ def forward_qos1_run(conn: Connection, route: Route, chunk: list[bytes]) -> None
         heads.append(raw[:topic_end])
         tails.append(raw[topic_end + 2 :])
         packet_ids.append(raw[topic_end : topic_end + 2])
+    key = (V5, 1, False) if is_v5 else (1, False)  # Message.encodings key of these bytes (outgoing.py)
     for session, target in route.direct:
-        _send_run(session, target, deliveries, heads, tails, stats)
+        _send_run(session, target, deliveries, heads, tails, key, stats)
     if route.general:
-        key = (V5, 1, False) if is_v5 else (1, False)
         for delivery, head, tail in zip(deliveries, heads, tails, strict=True):
             delivery.message.encodings[key] = PublishTemplate.from_parts(head, tail)
             _deliver_general(route.general, delivery.message, broker)
@@ -69,17 +69,20 @@ def _send_run(
     deliveries: list[Delivery],
     heads: list[bytes],
     tails: list[bytes],
+    key: tuple,
     stats: Stats,
 ) -> None:
     """``outgoing.deliver`` for a run to one subscriber, inlined: as many as its window has room for
-    go out with fresh packet ids in one write; the rest waits in its session queue, in order."""
+    go out with fresh packet ids in one write; the rest waits in its session queue, in order, with
+    its bytes kept as the message's template for when the queue drains."""
     room = 0 if target.is_congested or session.queue else target.send_window - session.unacknowledged
     out: list[bytes] = []
     for index, delivery in enumerate(deliveries):
         if index >= room or (packet_id := session.send_slot(delivery)) is None:
             _write(target, out, stats)
             out = []
-            for waiting in deliveries[index:]:
+            for waiting, head, tail in zip(deliveries[index:], heads[index:], tails[index:], strict=True):
+                waiting.message.encodings[key] = PublishTemplate.from_parts(head, tail)
                 target.deliver(waiting)  # queued [MQTT-3.3.4-9], or dropped and counted when full
             break
         out.append(b"".join((heads[index], packet_id.to_bytes(2, "big"), tails[index])))
