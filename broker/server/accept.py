@@ -5,12 +5,15 @@ more turns of the loop before the protocol hears of it. In a connect storm (hund
 reconnecting after a Wi-Fi drop) that costs about a sixth of the broker's time per connection. For
 plain TCP on the selector event loop the transport can be made straight away, as that coroutine does
 in the end: :func:`serve_plain` takes over the sockets of a server created with
-``start_serving=False`` and makes each connection's transport as soon as ``accept()`` returns it.
+``start_serving=False`` and makes each connection's transport as soon as ``accept()`` returns it:
+Perch's own :class:`~broker.server.tcp.TcpTransport` (no loop turn before the protocol hears of the
+connection), or asyncio's (``asyncio_transport=True``: the WebSocket listeners).
 
-It leans on two things asyncio does not document (``Server._sockets`` and
-``loop._make_socket_transport``, both in every selector event loop since Python 3.4); when either is
-missing (uvloop, another loop) or the server uses TLS, the server simply starts serving as usual.
-``server.close()`` still stops everything: it removes the reader and closes the sockets.
+It leans on things asyncio does not document (``Server._sockets``, ``loop._make_socket_transport``
+and the selector loop's ``_add_reader`` family, all in every selector event loop since Python 3.4);
+when they are missing (uvloop, another loop) or the server uses TLS, the server simply starts
+serving as usual. ``server.close()`` still stops accepting: it removes the reader and closes the
+listening sockets (connections are closed by their owner, as with asyncio's own servers).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import logging
 import socket
 from collections.abc import Callable
 
+from broker.server import tcp
+
 log = logging.getLogger("perch.broker")
 
 LISTEN_BACKLOG = 100  # asyncio's default for create_server
@@ -30,17 +35,20 @@ RESOURCE_ERRORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
 async def serve_plain(
-    server: asyncio.Server, protocol_factory: Callable[[], asyncio.Protocol], is_tls: bool = False
+    server: asyncio.Server,
+    protocol_factory: Callable[[], asyncio.Protocol],
+    is_tls: bool = False,
+    asyncio_transport: bool = False,
 ) -> bool:
     """Start ``server`` (made with ``start_serving=False``); True when it accepts without tasks."""
     loop = server.get_loop()
     sockets = getattr(server, "_sockets", None)
-    if is_tls or not sockets or not hasattr(loop, "_make_socket_transport"):
+    if is_tls or not sockets or not hasattr(loop, "_make_socket_transport") or not tcp.supports(loop):
         await server.start_serving()
         return False
     for sock in sockets:
         sock.listen(LISTEN_BACKLOG)  # what start_serving() would do first
-        PlainAcceptor(loop, sock, protocol_factory).start()
+        PlainAcceptor(loop, sock, protocol_factory, asyncio_transport).start()
     return True
 
 
@@ -52,10 +60,13 @@ class PlainAcceptor:
         loop: asyncio.AbstractEventLoop,
         sock: socket.socket,
         protocol_factory: Callable[[], asyncio.Protocol],
+        asyncio_transport: bool = False,
     ) -> None:
         self.loop = loop
         self.sock = sock
         self.protocol_factory = protocol_factory
+        self.asyncio_transport = asyncio_transport
+        self.read_buffer = tcp.new_read_buffer()
 
     def start(self) -> None:
         if self.sock.fileno() != -1:  # not closed by server.close() meanwhile
@@ -80,7 +91,10 @@ class PlainAcceptor:
         try:
             connection.setblocking(False)
             protocol = self.protocol_factory()
-            self.loop._make_socket_transport(connection, protocol, extra={"peername": address})  # type: ignore[attr-defined]
+            if self.asyncio_transport:
+                self.loop._make_socket_transport(connection, protocol, extra={"peername": address})  # type: ignore[attr-defined]
+            else:
+                tcp.TcpTransport(self.loop, connection, protocol, address, self.read_buffer).start()
         except Exception:  # one connection's set-up failing must not stop the listener
             log.exception("cannot set up the connection from %s", address)
             connection.close()

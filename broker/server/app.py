@@ -80,7 +80,8 @@ class BrokerServer:
                     reuse_address=True,
                     start_serving=False,
                 )
-                await serve_plain(server, make_transport, is_tls=contexts[index] is not None)
+                is_tls = contexts[index] is not None
+                await serve_plain(server, make_transport, is_tls, asyncio_transport=listener.websockets)
             except (OSError, ssl.SSLError) as error:
                 await self.stop()
                 raise ListenError(f"cannot listen on {listener.bind}:{listener.port}: {error}") from error

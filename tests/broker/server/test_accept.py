@@ -10,6 +10,7 @@ import pytest
 
 from broker.server import accept
 from broker.server.accept import PlainAcceptor, serve_plain
+from broker.server.tcp import TcpTransport
 
 
 class Echo(asyncio.Protocol):
@@ -119,3 +120,20 @@ def test_running_out_of_descriptors_pauses_accepting_then_resumes(monkeypatch, c
 
     asyncio.run(scenario())
     assert "cannot accept connections for 0.05 s" in caplog.text
+
+
+def test_connections_get_perch_tcp_transport_unless_asyncio_s_is_asked_for():
+    """WebSocket listeners keep asyncio's transport (asyncio_transport=True); plain MQTT gets TcpTransport."""
+
+    async def transport_type(asyncio_transport: bool) -> type:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(Echo, "127.0.0.1", 0, start_serving=False)
+        await serve_plain(server, Echo, asyncio_transport=asyncio_transport)
+        assert await _round_trip(server.sockets[0].getsockname()[1]) == b"PING"
+        server.close()
+        await server.wait_closed()
+        return type(Echo.made[-1].transport)
+
+    assert asyncio.run(transport_type(False)) is TcpTransport
+    assert issubclass(asyncio.run(transport_type(True)), asyncio.Transport)
+    assert asyncio.run(transport_type(True)) is not TcpTransport

@@ -15,6 +15,7 @@ from broker.codec.encoder import encode
 from broker.codec.stream import StreamDecoder
 from broker.config import BrokerConfig, ListenerConfig
 from broker.server.app import RunningBroker, start_in_thread
+from broker.server.tcp import TcpTransport
 from broker.server.transports import MqttTransport
 from broker.server.websocket import WebSocketTransport
 
@@ -67,3 +68,12 @@ def test_transports_keep_no_instance_dict():
     """An idle connection's protocol object is a few slots, not a dict (issue 7: memory per connection)."""
     for transport_class in (MqttTransport, WebSocketTransport):
         assert "__dict__" not in dir(transport_class)
+
+
+def test_plain_mqtt_connections_run_on_perch_tcp_transport(running):
+    with socket.create_connection(("127.0.0.1", running.ports["mqtt"]), timeout=5) as client:
+        client.sendall(encode(Connect(client_id="light"), V311))
+        assert isinstance(StreamDecoder(protocol_version=V311).feed(client.recv(64))[0], ConnAck)
+        (transport,) = list(running.server.transports)
+        assert type(transport.transport) is TcpTransport
+        assert transport.peer == f"127.0.0.1:{client.getsockname()[1]}"
