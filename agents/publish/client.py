@@ -1,5 +1,8 @@
 """The agents' MQTT connection (paho-mqtt 2.x): Last Will, reconnects, and in-order spool delivery.
 
+One thread (:class:`agents.publish.network.NetworkLoop`) runs paho's network loop and hands the
+spool's messages to paho, so a batch of readings wakes one thread once.
+
 Two kinds of messages leave here. *Readings* go through the :class:`Spool` and are deleted only when
 the broker acknowledges them (QoS 1), so an outage or a restart loses none. *Announcements* (node and
 agent status, metadata, Home Assistant discovery) are retained state: the latest of each is kept in
@@ -11,7 +14,6 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -19,14 +21,13 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from agents.config.appliance import MqttSettings
+from agents.publish.network import NetworkLoop
 from agents.publish.spool import Spool
 
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 50  # spooled messages handed to paho and not yet acknowledged
-RECONNECT_MIN_DELAY, RECONNECT_MAX_DELAY = 1, 30  # seconds, doubled by paho between attempts
-EARLY_ACK_LIFETIME = 30.0  # seconds; far less than 65535 message ids take to wrap
-IDLE_WAIT = 5.0  # seconds the sender sleeps with nothing to send; new readings and connects wake it
+RECONNECT_MIN_DELAY, RECONNECT_MAX_DELAY = 1, 30  # seconds, doubled between attempts
 MessageHandler = Callable[[str, bytes], None]
 
 
@@ -50,7 +51,7 @@ def configure_client(client: mqtt.Client, settings: MqttSettings) -> None:
 
 
 class Publisher:
-    """One paho client with a Last Will on ``status_topic`` and a sender thread draining the spool."""
+    """One paho client with a Last Will on ``status_topic``; one network thread also drains the spool."""
 
     def __init__(self, settings: MqttSettings, client_id: str, status_topic: str, spool: Spool) -> None:
         self.settings = settings
@@ -59,7 +60,6 @@ class Publisher:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
         configure_client(self.client, settings)
         self.client.will_set(status_topic, b"offline", qos=1, retain=True)
-        self.client.reconnect_delay_set(RECONNECT_MIN_DELAY, RECONNECT_MAX_DELAY)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
@@ -70,15 +70,15 @@ class Publisher:
         self._announcements: dict[str, bytes] = {}
         self._handlers: dict[str, MessageHandler] = {}
         self._in_flight: dict[int, int] = {}  # paho message id -> spool id
-        self._early_acks: dict[int, float] = {}  # acks that beat publish() returning, with their time
-        self._wake = threading.Event()
+        self._send_due = False  # the spool may hold what paho has not been given: set, then wake the loop
+        self._last_sent = 0  # spool id of the last message handed to paho
         self._stopping = threading.Event()
-        self._sender = threading.Thread(target=self._send_spooled, name="perch-spool-sender", daemon=True)
+        delays = (RECONNECT_MIN_DELAY, RECONNECT_MAX_DELAY)
+        self._network = NetworkLoop(self.client, self._send_spooled, delays, name="perch-mqtt")
 
     def start(self) -> None:
         self.client.connect_async(self.settings.host, self.settings.port, int(self.settings.keepalive))
-        self.client.loop_start()
-        self._sender.start()
+        self._network.start()
 
     def stop(self, drain_timeout: float = 2.0) -> None:
         """Say ``offline``, give queued readings a moment to go out, and disconnect."""
@@ -88,12 +88,8 @@ class Publisher:
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
                 info.wait_for_publish(timeout=drain_timeout)
         self._stopping.set()
-        self._wake.set()
         self.connected.clear()
-        self.client.disconnect()
-        self.client.loop_stop()
-        if self._sender.is_alive():
-            self._sender.join(timeout=5)
+        self._network.stop(timeout=5)
 
     def _wait_drained(self, timeout: float) -> None:
         """Give spooled readings up to ``timeout`` seconds to be acknowledged before disconnecting."""
@@ -111,7 +107,8 @@ class Publisher:
         """Queue (topic, payload, retain) readings in order; the sender wakes once for all of them."""
         for topic, payload, retain in readings:
             self.spool.append(topic, payload.encode(), retain)
-        self._wake.set()
+        self._send_due = True
+        self._network.waker.set()
 
     def announce(self, topic: str, payload: str | bytes) -> None:
         """Publish retained state now (if connected) and again after each reconnect; b"" removes it."""
@@ -150,7 +147,7 @@ class Publisher:
             client.publish(topic, data, qos=1, retain=True)
         for topic in topics:
             client.subscribe(topic, qos=1)
-        self._wake.set()
+        self._send_due = True  # in the loop's thread: it runs the sender next
         for hook in list(self.on_connected):
             hook()
 
@@ -165,13 +162,11 @@ class Publisher:
     def _on_publish(self, client: mqtt.Client, userdata: object, message_id: int, reason, properties) -> None:
         with self._lock:
             window_was_full = len(self._in_flight) >= MAX_IN_FLIGHT
-            spool_id = self._in_flight.pop(message_id, None)
-            if spool_id is None:
-                self._early_acks[message_id] = time.monotonic()
+            spool_id = self._in_flight.pop(message_id, None)  # None: an announcement's ack
         if spool_id is not None:
             self.spool.remove(spool_id)
             if window_was_full:  # otherwise the sender is not waiting for room
-                self._wake.set()
+                self._send_due = True  # in the loop's thread: it runs the sender next
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         with self._lock:
@@ -183,29 +178,18 @@ class Publisher:
                 log.exception("handler for %s failed", message.topic)
 
     def _send_spooled(self) -> None:
-        """Hand spooled messages to paho in order; paho resends unacknowledged ones after a reconnect."""
-        last_sent = 0
-        while not self._stopping.is_set():
-            self._wake.clear()
-            with self._lock:
-                room = MAX_IN_FLIGHT - len(self._in_flight)
-            batch = self.spool.pending(last_sent, room) if room > 0 and self.connected.is_set() else []
-            for message in batch:
-                info = self.client.publish(message.topic, message.payload, qos=1, retain=message.retain)
-                last_sent = message.id
-                with self._lock:
-                    acked = self._early_acks.pop(info.mid, None) is not None
-                    if not acked:
-                        self._in_flight[info.mid] = message.id
-                if acked:
-                    self.spool.remove(message.id)
-            if not batch:
-                self._forget_stale_acks()
-                self._wake.wait(IDLE_WAIT)
+        """Hand spooled messages to paho in order (in the network thread, after every wake-up).
 
-    def _forget_stale_acks(self) -> None:
-        """Acks of announcements also land in ``_early_acks``; drop them before message ids wrap."""
-        cutoff = time.monotonic() - EARLY_ACK_LIFETIME
+        paho resends unacknowledged ones after a reconnect; what was never handed over waits here.
+        Acks are read in this same thread, so none can arrive before its ``publish()`` returned.
+        """
+        if not self._send_due or self._stopping.is_set() or not self.connected.is_set():
+            return
+        self._send_due = False
         with self._lock:
-            for message_id in [mid for mid, when in self._early_acks.items() if when < cutoff]:
-                del self._early_acks[message_id]
+            room = MAX_IN_FLIGHT - len(self._in_flight)
+        for message in self.spool.pending(self._last_sent, room) if room > 0 else ():
+            info = self.client.publish(message.topic, message.payload, qos=1, retain=message.retain)
+            self._last_sent = message.id
+            with self._lock:
+                self._in_flight[info.mid] = message.id

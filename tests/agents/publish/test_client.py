@@ -35,12 +35,12 @@ def test_an_ack_wakes_the_sender_only_when_the_window_was_full(tmp_path):
         for spool_id in range(1, MAX_IN_FLIGHT + 1):
             publisher.spool.append("t/reading", b"1")
             publisher._in_flight[spool_id] = spool_id  # paho message id -> spool id
-        publisher._wake.clear()
+        publisher._send_due = False
         publisher._on_publish(publisher.client, None, 1, None, None)
-        assert publisher._wake.is_set(), "a full window just got room: the sender must look again"
-        publisher._wake.clear()
+        assert publisher._send_due, "a full window just got room: the sender must look again"
+        publisher._send_due = False
         publisher._on_publish(publisher.client, None, 2, None, None)
-        assert not publisher._wake.is_set(), "room was left: nothing new for the sender"
+        assert not publisher._send_due, "room was left: nothing new for the sender"
         assert len(publisher.spool) == MAX_IN_FLIGHT - 2
     finally:
         publisher.spool.close()
