@@ -63,6 +63,7 @@ class Connection:
         "clock",
         "close_reason",
         "decoder",
+        "drain_pending",
         "gatekeeper",
         "incoming_aliases",
         "is_closing",
@@ -77,6 +78,7 @@ class Connection:
         "peer",
         "plain_routes",
         "problem_information",
+        "send_window",
         "session",
         "state",
         "version",
@@ -106,12 +108,14 @@ class Connection:
         self.opened_at = self.last_received = clock()
         self.keep_alive = 0
         self.client_receive_maximum = 65535
+        self.send_window = min(65535, limits.max_inflight)  # unacknowledged QoS 1/2 allowed at once
         self.client_maximum_packet_size = MAX_PACKET_SIZE_LIMIT
         self.client_topic_alias_maximum = 0
         self.problem_information = True
         self.incoming_aliases: dict[int, str] = NO_ALIASES  # type: ignore[assignment]
         self.outgoing_aliases: dict[str, int] = NO_ALIASES  # type: ignore[assignment]
         self.is_congested = False
+        self.drain_pending = False  # a PUBACK freed room while messages wait: drain after this read
         self.plain_routes: Routes | None = None  # made on the first plain PUBLISH (fastpath.py)
         self._receiving = False
         self.gatekeeper = None  # this listener's gatekeeper (broker/server/security.py); None: the broker's
@@ -134,6 +138,9 @@ class Connection:
                     self._fail(error)
                 return
             self._handle_all(packets)
+            if self.drain_pending:
+                self.drain_pending = False
+                outgoing.drain_queue(self)
         finally:
             self._receiving = False
 
@@ -231,10 +238,11 @@ class Connection:
         self.broker.stats.bytes_sent += len(data)
         return data
 
-    @property
-    def send_window(self) -> int:
-        """How many QoS 1/2 messages may be unacknowledged at once [MQTT-3.3.4-9]."""
-        return min(self.client_receive_maximum, self.limits.max_inflight)
+    def set_client_receive_maximum(self, value: int) -> None:
+        """The client's Receive Maximum; the send window is kept as a plain attribute because the
+        QoS 1 path reads it per message [MQTT-3.3.4-9]."""
+        self.client_receive_maximum = value
+        self.send_window = min(value, self.limits.max_inflight)
 
     # ---- calls from the core (Subscriber protocol) --------------------------------------------
 

@@ -81,12 +81,28 @@ def _send_run(
         if index >= room or (packet_id := session.send_slot(delivery)) is None:
             _write(target, out, stats)
             out = []
-            for waiting, head, tail in zip(deliveries[index:], heads[index:], tails[index:], strict=True):
-                waiting.message.encodings[key] = PublishTemplate.from_parts(head, tail)
-                target.deliver(waiting)  # queued [MQTT-3.3.4-9], or dropped and counted when full
+            _queue_rest(session, target, deliveries[index:], heads[index:], tails[index:], key, stats)
             break
         out.append(b"".join((heads[index], packet_id.to_bytes(2, "big"), tails[index])))
     _write(target, out, stats)
+
+
+def _queue_rest(
+    session: Session,
+    target: Connection,
+    deliveries: list[Delivery],
+    heads: list[bytes],
+    tails: list[bytes],
+    key: tuple,
+    stats: Stats,
+) -> None:
+    """What the window has no room for waits in the session queue, in order [MQTT-3.3.4-9], as
+    ``outgoing.deliver`` queues it (dropped and counted when the queue is full)."""
+    limits = target.broker.queue_limits
+    for delivery, head, tail in zip(deliveries, heads, tails, strict=True):
+        delivery.message.encodings[key] = PublishTemplate.from_parts(head, tail)
+        if not session.enqueue(delivery, limits):
+            stats.publish_dropped += 1
 
 
 def _write(target: Connection, out: list[bytes], stats: Stats) -> None:

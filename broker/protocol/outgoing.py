@@ -220,32 +220,35 @@ def _write_retained(conn: Connection, messages: list[Message], key: int) -> None
     stats.publish_dropped += len(messages) - len(batch)
 
 
-def _send_new(conn: Connection, delivery: Delivery) -> None:
+def _send_new(conn: Connection, delivery: Delivery) -> bool:
+    """Send with a fresh packet id; False when no slot was taken (queued again, or too large)."""
     session = conn.session
     packet_id = session.send_slot(delivery)
     if packet_id is None:
         session.enqueue(delivery, conn.broker.queue_limits)
-        return
+        return False
     if not send_publish(conn, delivery, packet_id):
         del session.inflight[packet_id]
+        return False
+    return True
 
 
 def drain_queue(conn: Connection) -> None:
-    """Move queued messages into the send window while it has room (after an ack or on reconnect)."""
+    """Move queued messages into the send window while it has room (after acks or on reconnect)."""
     session = conn.session
     if session is None or not session.queue:
         return  # the common case after an acknowledgement: nothing waits
     now = conn.clock()
-    while session.queue and len(session.inflight) < conn.send_window and not conn.is_closing:
-        if conn.is_congested:
-            return
+    room = conn.send_window - session.unacknowledged
+    while room > 0 and session.queue and not conn.is_closing and not conn.is_congested:
         delivery = session.dequeue()
-        if delivery.message.is_expired(now):
-            continue
+        expires_at = delivery.message.expires_at
+        if expires_at is not None and now >= expires_at:
+            continue  # expired while it waited [MQTT-3.3.2-5]
         if delivery.qos == 0:
             send_publish(conn, delivery, None)
-        else:
-            _send_new(conn, delivery)
+        elif _send_new(conn, delivery):
+            room -= 1
 
 
 def resend_inflight(conn: Connection) -> None:

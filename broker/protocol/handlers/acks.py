@@ -17,14 +17,16 @@ def handle_puback(conn: Connection, packet: PubAck) -> None:
 
 
 def acknowledge_qos1(conn: Connection, packet_id: int) -> None:
-    """A PUBACK's work (also called with the bare packet id the decoder gives for a plain PUBACK)."""
+    """A PUBACK's work (also called with the bare packet id the decoder gives for a plain PUBACK).
+    What waits in the queue moves up once the whole read is handled (``Connection.receive``): a
+    client acknowledges in batches, so one drain fills the window for all of them."""
     session = conn.session
     inflight = session.inflight
     entry = inflight.get(packet_id)
     if entry is not None and entry.delivery.qos == 1:
         del inflight[packet_id]
         if session.queue:
-            outgoing.drain_queue(conn)
+            conn.drain_pending = True
 
 
 def handle_pubrec(conn: Connection, packet: PubRec) -> None:

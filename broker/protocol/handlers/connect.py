@@ -73,7 +73,7 @@ def _read_client_limits(conn: Connection, properties: Properties) -> None:
             ReasonCode.BAD_AUTHENTICATION_METHOD, "enhanced authentication is not supported", "MQTT-4.12.0-1"
         )
     if properties.receive_maximum is not None:
-        conn.client_receive_maximum = properties.receive_maximum
+        conn.set_client_receive_maximum(properties.receive_maximum)
     if properties.maximum_packet_size is not None:
         conn.client_maximum_packet_size = properties.maximum_packet_size
     conn.client_topic_alias_maximum = properties.topic_alias_maximum or 0

@@ -12,6 +12,7 @@ from tests.broker.protocol.pair import (
     Hub,
     Properties,
     PubAck,
+    Publish,
     PubRec,
     PubRel,
     SubAck,
@@ -295,3 +296,23 @@ def test_a_congested_subscriber_loses_retained_qos0_and_queues_the_rest():
     assert subscriber.received_publishes() == []
     subscriber.connection.resume()
     assert [(p.payload, p.qos, p.retain) for p in subscriber.received_publishes()] == [(b"1", 1, True)]
+
+
+def test_pubacks_in_one_read_free_the_window_for_the_waiting_messages_in_order():
+    """[MQTT-3.3.4-9] the window refills after a batch of PUBACKs (drained once the read is handled),
+    never beyond the Receive Maximum, in publish order [MQTT-4.6.0-6]; a PUBLISH from the same client
+    in that read queues behind what already waits."""
+    hub = Hub()
+    subscriber = hub.connected("sub", V5, properties=Properties(receive_maximum=3))
+    subscriber.subscribe("t", qos=1)
+    publisher = hub.connected("pub", V5)
+    for number in range(8):
+        publisher.publish("t", str(number).encode(), qos=1, packet_id=number + 1)
+    first = subscriber.received_publishes()
+    assert [p.payload for p in first] == [b"0", b"1", b"2"]
+    subscriber.send(*(PubAck(p.packet_id) for p in first), Publish("t", b"own", 1, packet_id=9))
+    second = subscriber.received_publishes()
+    assert [p.payload for p in second] == [b"3", b"4", b"5"]
+    assert len(subscriber.connection.session.inflight) == 3
+    subscriber.send(*(PubAck(p.packet_id) for p in second))
+    assert [p.payload for p in subscriber.received_publishes()] == [b"6", b"7", b"own"]
