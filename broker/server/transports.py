@@ -24,6 +24,16 @@ WRITE_BUFFER_LOW = WRITE_BUFFER_HIGH // 4  # asyncio's own ratio, as a shared co
 WS_SUBPROTOCOLS = ["mqtt", "mqttv3.1"]
 
 
+def _nothing_to_flush() -> None:
+    """A closed connection's output hook: nothing is written once the transport is gone.
+
+    Set in ``connection_lost`` so the connection no longer holds its transport's bound method:
+    reference counting frees a finished connection at once instead of leaving a cycle of about
+    nine objects (transport, connection, session, decoder, socket...) per connection to the
+    cyclic garbage collector (measured with gc.DEBUG_SAVEALL over 1000 connects).
+    """
+
+
 class MqttTransport(asyncio.Protocol):
     """MQTT over a byte stream (TCP).
 
@@ -83,6 +93,7 @@ class MqttTransport(asyncio.Protocol):
         if connection is None:
             return
         connection.connection_lost()
+        connection.on_output = _nothing_to_flush  # breaks the transport <-> connection cycle
         if self._was_connected:
             log.info("client %s disconnected: %s", connection.client_id, connection.close_reason)
         elif connection.close_reason != "connection lost":

@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from broker.server.accept import serve_plain
-from broker.server.tcp import TcpTransport
+from broker.server.accept import PlainAcceptor, serve_plain
+from broker.server.tcp import TcpTransport, new_read_buffer
 
 BIG = 8 * 1024 * 1024  # more than loopback's socket buffers hold: some of it must wait in the transport
 
@@ -316,3 +316,79 @@ def test_write_buffer_limits_are_checked():
 def test_transports_keep_no_instance_dict():
     """Idle connection memory (issue 7): slots only."""
     assert "__dict__" not in dir(TcpTransport)
+
+
+class Closer(Recorder):
+    """Closes from inside data_received, as MqttTransport does after a DISCONNECT."""
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self.transport.close()
+        assert "lost" not in self.events  # never while the protocol is still on the stack
+
+
+def _accept_directly(protocol_class: type[Recorder], data: bytes) -> tuple[Recorder, socket.socket]:
+    """The client connects and sends BEFORE the loop hears of it; then one accept_ready() call."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    made: list[Recorder] = []
+
+    def factory() -> Recorder:
+        made.append(protocol_class())
+        return made[-1]
+
+    acceptor = PlainAcceptor(asyncio.get_running_loop(), listener, factory)
+    client = socket.create_connection(listener.getsockname(), timeout=5)
+    if data:
+        client.sendall(data)  # on loopback, in the server's receive buffer when sendall returns
+    acceptor.accept_ready()
+    listener.close()
+    return made[0], client
+
+
+def test_a_client_that_spoke_first_is_read_at_accept_and_told_of_the_close_on_return():
+    async def scenario() -> None:
+        protocol, client = _accept_directly(Closer, b"connect")
+        assert protocol.received == b"connect"  # no loop turn between accept and the first read
+        assert protocol.events == ["made", "lost"]  # connection_lost once data_received returned
+        assert client.recv(64) == b"CONNECT"
+        assert client.recv(64) == b""
+        client.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_silent_client_is_read_when_it_speaks():
+    async def scenario() -> None:
+        protocol, client = _accept_directly(Closer, b"")
+        assert protocol.events == ["made"] and not protocol.received
+        client.sendall(b"late")
+        await asyncio.wait_for(protocol.lost, 5)
+        assert protocol.received == b"late"
+        client.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_descriptor_the_loop_already_watches_still_gets_its_reader():
+    """The fast registration falls back to the loop's own when the selector knows the descriptor."""
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        ours, peer = socket.socketpair()
+        ours.setblocking(False)
+        loop.add_writer(ours.fileno(), lambda: None)  # e.g. a stale entry left for this number
+        protocol = Recorder()
+        protocol.echo = False
+        TcpTransport(loop, ours, protocol, "peer", new_read_buffer()).start()
+        loop.remove_writer(ours.fileno())
+        peer.sendall(b"hello")
+        for _ in range(100):  # bounded: the reader runs on the loop
+            if protocol.received:
+                break
+            await asyncio.sleep(0.01)
+        assert protocol.received == b"hello"
+        protocol.transport.close()
+        peer.close()
+
+    asyncio.run(scenario())

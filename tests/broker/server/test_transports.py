@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import socket
@@ -77,3 +78,26 @@ def test_plain_mqtt_connections_run_on_perch_tcp_transport(running):
         (transport,) = list(running.server.transports)
         assert type(transport.transport) is TcpTransport
         assert transport.peer == f"127.0.0.1:{client.getsockname()[1]}"
+
+
+def test_a_finished_connection_is_freed_without_the_cycle_collector(running):
+    """No transport <-> connection cycle is left behind: a connect storm leaves no garbage to collect."""
+    gc.collect()
+    gc.disable()
+    try:
+        for number in range(5):
+            with socket.create_connection(("127.0.0.1", running.ports["mqtt"]), timeout=5) as client:
+                client.sendall(encode(Connect(client_id=f"freed-{number}"), V311))
+                assert client.recv(64)[0] == 0x20
+                client.sendall(encode(Disconnect(), V311))
+                assert client.recv(64) == b""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            alive = [o for o in gc.get_objects() if type(o) is MqttTransport]
+            if not alive:
+                break
+            del alive
+            time.sleep(0.01)
+        assert not [o for o in gc.get_objects() if type(o) is MqttTransport]
+    finally:
+        gc.enable()
