@@ -98,7 +98,10 @@ class NetworkLoop:
         client.on_socket_register_write = self._wake_to_write
 
     def _wake_to_write(self, client: mqtt.Client, userdata: object, sock: object) -> None:
-        self.waker.set()
+        """paho queued a packet: wake the loop, unless this is the loop's own thread, which checks
+        ``want_write()`` before it waits again."""
+        if threading.get_ident() != self._thread.ident:
+            self.waker.set()
 
     def start(self) -> None:
         self._thread.start()
