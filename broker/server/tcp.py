@@ -20,6 +20,7 @@ transports (broker/server/accept.py chooses).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import mmap
 import selectors
 import socket
@@ -49,8 +50,11 @@ def new_read_buffer() -> memoryview:
 
 
 def _set_nodelay(sock: socket.socket) -> None:
-    """Small writes go out at once (asyncio sets TCP_NODELAY on every TCP transport too)."""
-    if sock.family in (socket.AF_INET, socket.AF_INET6):
+    """Small writes go out at once (asyncio sets TCP_NODELAY on every TCP transport too).
+
+    Tried rather than checked: ``sock.family`` converts to an enum on every access.
+    """
+    with contextlib.suppress(OSError):  # not TCP (a Unix socket): nothing to set
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
