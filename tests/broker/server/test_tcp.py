@@ -392,3 +392,28 @@ def test_a_descriptor_the_loop_already_watches_still_gets_its_reader():
         peer.close()
 
     asyncio.run(scenario())
+
+
+def test_a_write_the_kernel_refuses_entirely_waits_in_the_buffer():
+    """EAGAIN on the first send (the kernel's buffer is already full): buffered, sent when writable."""
+
+    async def scenario(port: int, made: list[Recorder]) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"x")
+        await reader.readexactly(1)
+        transport = made[0].transport
+        sock = transport.get_extra_info("socket")
+        filled = 0
+        for _ in range(10_000):  # bounded: loopback buffers hold a few MB
+            try:
+                filled += sock.send(b"f" * 65536)
+            except BlockingIOError:
+                break
+        else:
+            raise AssertionError("the send buffer never filled")
+        transport.write(b"tail")
+        assert transport.get_write_buffer_size() == 4
+        assert await reader.readexactly(filled + 4) == b"f" * filled + b"tail"
+        writer.close()
+
+    run_with_server(scenario)
