@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from broker.server.accept import PlainAcceptor, serve_plain
-from broker.server.tcp import TcpTransport, new_read_buffer
+from broker.server.tcp import TcpTransport, new_read_buffer, supports
 
 BIG = 8 * 1024 * 1024  # more than loopback's socket buffers hold: some of it must wait in the transport
 
@@ -417,3 +417,17 @@ def test_a_write_the_kernel_refuses_entirely_waits_in_the_buffer():
         writer.close()
 
     run_with_server(scenario)
+
+
+def test_only_selector_event_loops_are_driven_by_it():
+    """Other loops (uvloop with PERCH_UVLOOP=1) lack the selector internals: accept.py falls back."""
+
+    class OtherLoop(asyncio.AbstractEventLoop):
+        pass
+
+    loop = asyncio.new_event_loop()
+    try:
+        assert supports(loop)
+    finally:
+        loop.close()
+    assert not supports(OtherLoop())
