@@ -47,7 +47,7 @@ def load_or_report(path: Path) -> object | None:
 
 def run_agents(args: argparse.Namespace) -> int:
     """The agents service: run until SIGTERM/SIGINT; reload on SIGHUP and on file changes."""
-    from agents.runtime.malloc import limit_malloc_arenas
+    from agents.runtime.malloc import limit_malloc_arenas, release_free_memory
     from agents.runtime.reload import Reloader
     from agents.runtime.runtime import Runtime
 
@@ -65,6 +65,7 @@ def run_agents(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:  # unreadable password_file or TLS files, unusable spool
         print(f"perch agents: {error}", file=sys.stderr)
         return EXIT_FAILURE
+    release_free_memory()  # what loading the config freed
     reloader = Reloader(runtime, args.config, report=logging.getLogger("perch.agents").warning)
     if args.simulate:
         reloader.adjust = lambda loaded: setattr(loaded, "simulate", True)
