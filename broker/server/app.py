@@ -26,7 +26,7 @@ from broker.server.drops import DropReporter
 from broker.server.durability import Durability, PersistenceUnavailable, open_durability
 from broker.server.security import ServerSecurity
 from broker.server.sys_topics import SysPublisher
-from broker.server.transports import MqttTransport
+from broker.server.transports import MqttTransport, PendingFlushes
 
 log = logging.getLogger("perch.broker")
 TICK_SECONDS = 0.5
@@ -47,6 +47,7 @@ class BrokerServer:
         self.security = ServerSecurity(self.config)  # per-listener gatekeepers, TLS; reload() on SIGHUP
         self.limits = self.config.protocol_limits()
         self.transports: set[MqttTransport] = set()
+        self.flushes = PendingFlushes()  # output other connections' reads caused (server/transports.py)
         self.listening: list[tuple[str, str, int]] = []
         self._servers: list[asyncio.base_events.Server] = []
         self._sys = SysPublisher(self.broker, self.clock())
