@@ -1,7 +1,9 @@
-"""The asyncio transports: one log line per connect and per disconnect, and a small idle footprint."""
+"""The asyncio transports: one log line per connect and per disconnect, a small idle footprint, and
+output flushed when the read that caused it ends."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import re
@@ -17,7 +19,7 @@ from broker.codec.stream import StreamDecoder
 from broker.config import BrokerConfig, ListenerConfig
 from broker.server.app import RunningBroker, start_in_thread
 from broker.server.tcp import TcpTransport
-from broker.server.transports import MqttTransport
+from broker.server.transports import MqttTransport, PendingFlushes
 from broker.server.websocket import WebSocketTransport
 
 V311 = ProtocolVersion.V311
@@ -101,3 +103,49 @@ def test_a_finished_connection_is_freed_without_the_cycle_collector(running):
         assert not [o for o in gc.get_objects() if type(o) is MqttTransport]
     finally:
         gc.enable()
+
+
+class _Flushed:
+    """Stands in for a transport: records its flush, and may cause output on another one."""
+
+    def __init__(self, name: str, log: list[str], causes: tuple | None = None) -> None:
+        self.name, self.log, self.causes = name, log, causes
+
+    def flush(self) -> None:
+        self.log.append(self.name)
+        if self.causes is not None:
+            flushes, other = self.causes
+            flushes.add(other)
+
+
+def test_pending_flushes_run_at_the_end_of_a_read_including_what_flushing_causes():
+    """A subscriber's output is written when the read that caused it ends (flush_all), in order;
+    output a flush causes (a close publishing a will) is flushed in the same call."""
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        log: list[str] = []
+        flushes = PendingFlushes()
+        will_target = _Flushed("will-subscriber", log)
+        flushes.add(_Flushed("a", log))
+        flushes.add(_Flushed("closing", log, (flushes, will_target)))
+        flushes.flush_all()
+        at_end_of_read = list(log)
+        await asyncio.sleep(0)  # the batch's call_soon finds nothing left
+        return at_end_of_read, log
+
+    at_end_of_read, after_turn = asyncio.run(scenario())
+    assert at_end_of_read == ["a", "closing", "will-subscriber"]
+    assert after_turn == at_end_of_read
+
+
+def test_output_made_outside_a_read_is_flushed_on_the_next_loop_turn():
+    async def scenario() -> tuple[list[str], list[str]]:
+        log: list[str] = []
+        flushes = PendingFlushes()
+        flushes.add(_Flushed("timer-output", log))
+        before = list(log)
+        await asyncio.sleep(0)
+        return before, log
+
+    before, after = asyncio.run(scenario())
+    assert (before, after) == ([], ["timer-output"])
