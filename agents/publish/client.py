@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from agents.publish.spool import Spool
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 50  # spooled messages handed to paho and not yet acknowledged
+GATHER_SECONDS = 0.02  # readings wait this long for other agents' so they leave (and are acked) together
 RECONNECT_MIN_DELAY, RECONNECT_MAX_DELAY = 1, 30  # seconds, doubled between attempts
 MessageHandler = Callable[[str, bytes], None]
 
@@ -71,6 +73,7 @@ class Publisher:
         self._handlers: dict[str, MessageHandler] = {}
         self._in_flight: dict[int, int] = {}  # paho message id -> spool id
         self._send_due = False  # the spool may hold what paho has not been given: set, then wake the loop
+        self._gather_until: float | None = None  # when the readings gathered since the first wake-up go
         self._last_sent = 0  # spool id of the last message handed to paho
         self._stopping = threading.Event()
         delays = (RECONNECT_MIN_DELAY, RECONNECT_MAX_DELAY)
@@ -177,14 +180,24 @@ class Publisher:
             except Exception:
                 log.exception("handler for %s failed", message.topic)
 
-    def _send_spooled(self) -> None:
+    def _send_spooled(self) -> float | None:
         """Hand spooled messages to paho in order (in the network thread, after every wake-up).
 
-        paho resends unacknowledged ones after a reconnect; what was never handed over waits here.
-        Acks are read in this same thread, so none can arrive before its ``publish()`` returned.
+        The first wake-up starts a gathering of :data:`GATHER_SECONDS` (returned to the loop): agents
+        with the same interval read at the same instants (``until_next_slot``), so their readings
+        go out in one segment and their acks come back in one, a wake-up each for this thread and
+        the broker instead of one per agent. paho resends unacknowledged messages after a reconnect;
+        what was never handed over waits here. Acks are read in this same thread, so none can
+        arrive before its ``publish()`` returned.
         """
         if not self._send_due or self._stopping.is_set() or not self.connected.is_set():
-            return
+            return None
+        now = time.monotonic()
+        if self._gather_until is None:
+            self._gather_until = now + GATHER_SECONDS
+        if now < self._gather_until:
+            return self._gather_until - now
+        self._gather_until = None
         self._send_due = False
         with self._lock:
             room = MAX_IN_FLIGHT - len(self._in_flight)
@@ -193,3 +206,4 @@ class Publisher:
             self._last_sent = message.id
             with self._lock:
                 self._in_flight[info.mid] = message.id
+        return None

@@ -80,13 +80,19 @@ class Waker:
 class NetworkLoop:
     """Runs ``client`` (``connect_async`` already called) in one thread until :meth:`stop`.
 
-    ``work`` runs in that thread after every wake-up and may call ``client.publish``; other threads
-    may publish, subscribe and unsubscribe at any time (paho queues the packet and asks, through
-    ``on_socket_register_write``, for the loop to write it).
+    ``work`` runs in that thread after every wake-up and may call ``client.publish``; it returns
+    None, or the seconds it wants to gather more before it sends: until then the loop still reads
+    and writes but ignores the waker (wake-ups from other threads wait at most that long). Other
+    threads may publish, subscribe and unsubscribe at any time (paho queues the packet and asks,
+    through ``on_socket_register_write``, for the loop to write it).
     """
 
     def __init__(
-        self, client: mqtt.Client, work: Callable[[], None], delays: tuple[float, float], name: str
+        self,
+        client: mqtt.Client,
+        work: Callable[[], float | None],
+        delays: tuple[float, float],
+        name: str,
     ) -> None:
         self.client = client
         self.work = work
@@ -147,23 +153,24 @@ class NetworkLoop:
 
     def _serve(self) -> bool:
         """Read, write and run ``work`` while the socket is open; True if the broker accepted us."""
-        client, accepted = self.client, False
+        client, accepted, hold = self.client, False, None
         while (sock := client.socket()) is not None:
             if self._disconnect_queued.is_set() and not client.want_write():
                 break
             pending = getattr(sock, "pending", None)  # TLS: bytes already decrypted wait no select
-            timeout = 0.0 if pending is not None and pending() else MISC_INTERVAL
+            timeout = 0.0 if pending is not None and pending() else min(hold or MISC_INTERVAL, MISC_INTERVAL)
+            readers = [sock] if hold else [sock, self.waker]
             writers = [sock] if client.want_write() else []
             try:
-                readable, writable, _ = select.select([sock, self.waker], writers, [], timeout)
+                readable, writable, _ = select.select(readers, writers, [], timeout)
             except (OSError, ValueError):  # closed under us: paho notices on the next call
                 readable, writable = [sock], []
-            if self.waker in readable:
-                self.waker.clear()
+            if hold or self.waker in readable:
+                self.waker.clear()  # while holding: what woke it is sent with the rest
             if (sock in readable or timeout == 0.0) and client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
                 continue
             accepted = accepted or client.is_connected()
-            self.work()
+            hold = self.work()
             if sock in writable or client.want_write():
                 cork(sock, True)
                 try:

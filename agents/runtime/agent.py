@@ -29,6 +29,20 @@ def retry_delay(interval: float, failures: int) -> float:
     return min(first * 2 ** (failures - 1), max(interval, RETRY_CAP))
 
 
+def until_next_slot(now: float, period: float) -> float:
+    """Seconds from ``now`` to the next multiple of ``period`` on the monotonic clock that is at
+    least half a period away (so the gap after the first reading stays between 0.5 and 1.5 periods).
+
+    Agents with the same interval (or multiples of it) read at the same instants, as Telegraf's
+    ``round_interval`` does, so the MQTT thread sends their readings together; and the time a read
+    takes no longer adds to the interval.
+    """
+    if period <= 0:
+        return 0.0
+    wait = period - now % period
+    return wait + period if wait < period / 2 else wait
+
+
 def rounded(value: Value, precision: int | None) -> Value:
     """The driver's default precision, applied when the chain has no ``round`` of its own."""
     if precision is None or isinstance(value, bool) or not isinstance(value, float):
@@ -73,10 +87,12 @@ class AgentRunner:
     def _run(self) -> None:
         while not self._stopping.is_set():
             if self.driver is None and not self._open():
-                delay = retry_delay(self.config.interval, self.failures)
+                wait = retry_delay(self.config.interval, self.failures)
             else:
                 delay = self.poll()
-            self._stopping.wait(delay)
+                aligned = delay == self.config.interval
+                wait = until_next_slot(time.monotonic(), delay) if aligned else delay
+            self._stopping.wait(wait)
 
     def _open(self) -> bool:
         """Build the driver (attaching its emulation first when simulating); False after a failure."""

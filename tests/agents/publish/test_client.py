@@ -1,9 +1,11 @@
-"""Publisher: batches of readings arrive in order through the in-flight window; when acks wake the sender."""
+"""Publisher: batches arrive in order through the in-flight window; when acks wake the sender; gathering."""
 
 from __future__ import annotations
 
+import time
+
 from agents.config.appliance import MqttSettings
-from agents.publish.client import MAX_IN_FLIGHT, Publisher
+from agents.publish.client import GATHER_SECONDS, MAX_IN_FLIGHT, Publisher
 from agents.publish.spool import Spool
 from tests.agents.fakes import Recorder, wait_until
 
@@ -43,4 +45,24 @@ def test_an_ack_wakes_the_sender_only_when_the_window_was_full(tmp_path):
         assert not publisher._send_due, "room was left: nothing new for the sender"
         assert len(publisher.spool) == MAX_IN_FLIGHT - 2
     finally:
+        publisher.stop()
+        publisher.spool.close()
+
+
+def test_readings_are_gathered_briefly_then_handed_to_paho_together(tmp_path):
+    publisher = make_publisher(tmp_path)
+    try:
+        publisher.connected.set()  # as after a CONNACK; paho queues what it is given until it connects
+        publisher.publish_readings([("t/a", "1", False)])
+        wait = publisher._send_spooled()
+        assert wait is not None and 0 < wait <= GATHER_SECONDS + 1e-9
+        assert not publisher._in_flight, "nothing leaves before the gathering ends"
+        publisher.publish_readings([("t/b", "2", False)])
+        time.sleep(wait)
+        assert publisher._send_spooled() is None
+        assert sorted(publisher._in_flight.values()) == [1, 2]
+        assert publisher._send_spooled() is None, "nothing new: no new gathering"
+    finally:
+        publisher.connected.clear()
+        publisher.stop()
         publisher.spool.close()

@@ -1,4 +1,6 @@
-from agents.runtime.agent import RETRY_CAP, retry_delay, rounded
+import pytest
+
+from agents.runtime.agent import RETRY_CAP, retry_delay, rounded, until_next_slot
 
 
 def test_retry_delay_doubles_from_one_second_up_to_the_cap():
@@ -19,3 +21,25 @@ def test_default_precision_rounds_floats_only():
     assert rounded(21.456, None) == 21.456
     assert rounded(True, 1) is True
     assert rounded(7, 2) == 7
+
+
+@pytest.mark.parametrize(
+    ("now", "period", "wait"),
+    [(10.3, 1.0, 0.7), (10.6, 1.0, 1.4), (10.0, 1.0, 1.0), (125.0, 60.0, 55.0), (61.0, 60.0, 59.0)],
+)
+def test_agents_wait_for_the_next_multiple_of_their_interval_at_least_half_an_interval_away(
+    now, period, wait
+):
+    assert until_next_slot(now, period) == pytest.approx(wait)
+
+
+def test_agents_with_the_same_interval_meet_on_the_same_instants():
+    period = 2.5
+    for now in (0.1, 7.3, 1234.56, 99999.99):
+        wait = until_next_slot(now, period)
+        assert period / 2 <= wait < 1.5 * period
+        assert (now + wait) / period == pytest.approx(round((now + wait) / period))
+
+
+def test_a_zero_period_does_not_wait():
+    assert until_next_slot(5.0, 0.0) == 0.0
