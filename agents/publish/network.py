@@ -130,7 +130,7 @@ class NetworkLoop:
                 failures += 1
                 self._stopping.wait(self._delay(failures))
                 continue
-            if self._serve():
+            if self._serve_guarded():
                 failures = 0
             if not self._stopping.is_set():  # the connection was lost: wait as paho would
                 failures += 1
@@ -150,6 +150,14 @@ class NetworkLoop:
             log.debug("connecting to the broker failed: %s", error)
             return False
         return True
+
+    def _serve_guarded(self) -> bool:
+        """:meth:`_serve`, but a bug in a callback or in ``work`` is logged and the loop goes on."""
+        try:
+            return self._serve()
+        except Exception:
+            log.exception("MQTT loop failed; carrying on after a pause")
+            return False
 
     def _serve(self) -> bool:
         """Read, write and run ``work`` while the socket is open; True if the broker accepted us."""

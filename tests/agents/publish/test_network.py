@@ -108,3 +108,28 @@ def test_work_runs_in_the_loop_thread_and_stop_disconnects_cleanly(perch):
         assert live.payloads("t/data") == ["work 0", "work 1", "work 2", "other thread"]
         assert threads == ["test-network"]
         assert live.payloads("t/will") == []
+
+
+def test_a_failing_work_call_is_logged_and_the_loop_carries_on(perch, caplog):
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="loop-survives")
+    calls = {"failed": 0, "published": 0}
+
+    def work() -> None:
+        if not client.is_connected() or calls["published"]:
+            return
+        if not calls["failed"]:
+            calls["failed"] += 1
+            raise RuntimeError("a bug in work()")
+        client.publish("t/after", b"still here", qos=1)
+        calls["published"] += 1
+
+    loop = NetworkLoop(client, work, (0.05, 0.1), name="test-survives")
+    with Recorder(perch.port, "t/after") as live:
+        client.connect_async("127.0.0.1", perch.port, 60)
+        loop.start()
+        try:
+            wait_until(lambda: live.payloads("t/after"), what="a publish after the failure")
+        finally:
+            loop.stop()
+    assert calls == {"failed": 1, "published": 1}
+    assert "a bug in work()" in caplog.text
