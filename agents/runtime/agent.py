@@ -6,6 +6,7 @@ other agent, and the Pi Zero 2 W runs a few dozen idle threads without noticing.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -43,11 +44,16 @@ def until_next_slot(now: float, period: float) -> float:
     return wait + period if wait < period / 2 else wait
 
 
+@functools.cache
+def _rounder(precision: int) -> Round:
+    return Round(precision)  # keeps no state between values: one per precision serves every agent
+
+
 def rounded(value: Value, precision: int | None) -> Value:
     """The driver's default precision, applied when the chain has no ``round`` of its own."""
     if precision is None or isinstance(value, bool) or not isinstance(value, float):
         return value
-    return Round(precision).apply(value, 0.0)  # type: ignore[return-value]
+    return _rounder(precision).apply(value, 0.0)  # type: ignore[return-value]
 
 
 class AgentRunner:
@@ -63,6 +69,7 @@ class AgentRunner:
         self._simulated = False
         self.pipelines: dict[str, Pipeline] = {}
         self.quantities: dict[str, Quantity] = {}
+        self._precisions: dict[str, int | None] = {}  # default rounding per quantity (None: none)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"agent-{config.name}", daemon=True)
@@ -121,6 +128,10 @@ class AgentRunner:
     def _attach(self, driver: Driver, quantities: list[Quantity]) -> None:
         config = self.config
         self.quantities = {quantity.name: quantity for quantity in quantities}
+        self._precisions = {
+            quantity.name: None if self._chain_rounds(quantity.name) else quantity.precision
+            for quantity in quantities
+        }
         self.pipelines = {
             quantity.name: Pipeline(config.filters.get(quantity.name, config.filters.get(None, [])))
             for quantity in quantities
@@ -179,12 +190,12 @@ class AgentRunner:
                     ticked[name] = self._with_precision(name, value)
         self.outlet.readings(self.name, ticked)
 
-    def _with_precision(self, name: str, value: Value) -> Value:
+    def _chain_rounds(self, name: str) -> bool:
         chain = self.config.filters.get(name, self.config.filters.get(None, []))
-        if any(isinstance(step, Round) for step in chain):
-            return value
-        quantity = self.quantities.get(name)
-        return rounded(value, quantity.precision if quantity else None)
+        return any(isinstance(step, Round) for step in chain)
+
+    def _with_precision(self, name: str, value: Value) -> Value:
+        return rounded(value, self._precisions.get(name))
 
     def _on_command(self, topic: str, payload: bytes) -> None:
         """A ``.../set`` message: apply it and echo the new state (unfiltered: it is what was set)."""

@@ -1,6 +1,11 @@
+from dataclasses import dataclass
+
 import pytest
 
-from agents.runtime.agent import RETRY_CAP, retry_delay, rounded, until_next_slot
+from agents.config.loader import load_config
+from agents.drivers.base import Driver, Quantity, Readings
+from agents.drivers.options import option
+from agents.runtime.agent import RETRY_CAP, AgentRunner, retry_delay, rounded, until_next_slot
 
 
 def test_retry_delay_doubles_from_one_second_up_to_the_cap():
@@ -43,3 +48,51 @@ def test_agents_with_the_same_interval_meet_on_the_same_instants():
 
 def test_a_zero_period_does_not_wait():
     assert until_next_slot(5.0, 0.0) == 0.0
+
+
+@dataclass
+class PreciseOptions:
+    value: float = option(21.456, help="what every read returns")
+
+
+class Precise(Driver):
+    """Two quantities with a default precision of one decimal."""
+
+    type_name = "test_precise"
+    summary = "test precision"
+    Options = PreciseOptions
+
+    def quantities(self) -> list[Quantity]:
+        return [Quantity("plain", precision=1), Quantity("chained", precision=1)]
+
+    def read(self) -> Readings:
+        return {"plain": self.options.value, "chained": self.options.value, "extra": self.options.value}
+
+
+class RecordingOutlet:
+    """The parts of Outlet an AgentRunner calls; keeps the readings it is given."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, object]] = []
+
+    def describe(self, *args: object) -> None: ...
+
+    def status(self, *args: object) -> None: ...
+
+    def readings(self, agent: str, readings: dict[str, object]) -> None:
+        if readings:
+            self.published.append(readings)
+
+
+def test_default_precision_applies_unless_the_chain_rounds_itself(tmp_path):
+    config = tmp_path / "perch.yaml"
+    config.write_text(
+        "node: t\nagents:\n"
+        '  - name: p\n    module: "tests.agents.runtime.test_agent:Precise"\n'
+        "    filters: {chained: [{round: 2}]}\n"
+    )
+    outlet = RecordingOutlet()
+    runner = AgentRunner(load_config(config).agents[0], hardware=None, outlet=outlet)  # type: ignore[arg-type]
+    assert runner._open()
+    runner.poll()
+    assert outlet.published == [{"plain": 21.5, "chained": 21.46, "extra": 21.456}]
