@@ -77,6 +77,16 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def pss_bytes(pid: int) -> int:
+    """Proportional set size (/proc/PID/smaps_rollup): shared pages split between the processes that
+    map them, so two processes' PSS add up to the memory they use together."""
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    raise ValueError(f"no Pss for pid {pid}")
+
+
 def rss_bytes(pid: int) -> int:
     """Resident set size of a process, from /proc/PID/status (VmRSS)."""
     with open(f"/proc/{pid}/status") as status:

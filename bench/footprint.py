@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench import packets
 from bench.brokers import LISTENING, perch_source
-from bench.client import BenchClient, process_cpu_seconds, rss_bytes
+from bench.client import BenchClient, process_cpu_seconds, pss_bytes, rss_bytes
 
 AGENTS = """\
 agents:
@@ -61,6 +61,7 @@ class Footprint:
     broker_cpu_share: float | None = None  # the total's two parts, of one core
     agents_cpu_share: float | None = None
     watcher_cpu_share: float | None = None  # this process (the measuring subscriber): not in the total
+    pss_bytes: int | None = None  # both processes' PSS when their RSS peaked (shared pages counted once)
 
 
 def appliance_config(folder: Path, port: int) -> Path:
@@ -154,7 +155,7 @@ def _sample(pids: list[int], watcher: BenchClient, seconds: float, startup: floa
     written_before = sum(_write_bytes(pid) for pid in pids)
     agents_written_before = _write_bytes(pids[1])
     started = time.monotonic()
-    readings, peak_rss, broker_rss = 0, 0, 0
+    readings, peak_rss, broker_rss, pss = 0, 0, 0, 0
     while (elapsed := time.monotonic() - started) < seconds:
         with contextlib.suppress(TimeoutError):
             watcher.expect(packets.PUBLISH, timeout=min(1.0, max(0.01, seconds - elapsed)))
@@ -162,6 +163,7 @@ def _sample(pids: list[int], watcher: BenchClient, seconds: float, startup: floa
         sizes = [rss_bytes(pid) for pid in pids]
         if sum(sizes) > peak_rss:
             peak_rss, broker_rss = sum(sizes), sizes[0]
+            pss = sum(pss_bytes(pid) for pid in pids)
     elapsed = time.monotonic() - started
     cpu = [process_cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
     watcher_cpu = time.process_time() - watcher_cpu_before
@@ -181,7 +183,12 @@ def _sample(pids: list[int], watcher: BenchClient, seconds: float, startup: floa
         broker_cpu_share=cpu[0] / elapsed,
         agents_cpu_share=cpu[1] / elapsed,
         watcher_cpu_share=watcher_cpu / elapsed,
+        pss_bytes=pss,
     )
+
+
+def _megabytes(size: int | None) -> str:
+    return "n/a" if size is None else f"{size / 2**20:.1f} MB"
 
 
 def _percent(share: float | None) -> str:
@@ -198,6 +205,7 @@ def render(result: Footprint) -> str:
         ),
         ("of which the broker", f"{result.broker_rss_bytes / 2**20:.1f} MB", "", None),
         ("of which the agents", f"{(result.rss_bytes - result.broker_rss_bytes) / 2**20:.1f} MB", "", None),
+        ("PSS, broker + agents (shared pages counted once)", _megabytes(result.pss_bytes), "", None),
         ("CPU, share of one core", f"{result.cpu_share * 100:.2f} %", "≤ 3 %", result.cpu_share <= 0.03),
         ("of which the broker", _percent(result.broker_cpu_share), "", None),
         ("of which the agents", _percent(result.agents_cpu_share), "", None),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from bench import footprint
+from bench.client import pss_bytes, rss_bytes
 
 
 def test_children_get_the_units_environment_and_the_sim_dir_only_when_asked(monkeypatch):
@@ -59,3 +61,13 @@ def test_the_report_splits_cpu_by_process_and_keeps_the_measuring_subscriber_out
 def test_a_result_without_the_split_says_so():
     result = footprint.Footprint(50 * 2**20, 20 * 2**20, 0.02, 1.0, 0, 0, 300, 10.0)
     assert "| of which the broker | n/a |  |  |" in footprint.render(result)
+
+
+def test_the_report_gives_the_pss_beside_the_rss_total():
+    result = footprint.Footprint(50 * 2**20, 20 * 2**20, 0.02, 1.0, 0, 0, 300, 10.0, pss_bytes=41 * 2**20)
+    assert "| PSS, broker + agents (shared pages counted once) | 41.0 MB |  |  |" in footprint.render(result)
+
+
+def test_pss_of_this_process_is_at_most_its_rss():
+    """Proportional set size counts shared pages in part, so it never exceeds the resident size."""
+    assert 0 < pss_bytes(os.getpid()) <= rss_bytes(os.getpid())
