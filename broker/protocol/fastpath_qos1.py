@@ -31,6 +31,19 @@ V5 = ProtocolVersion.V5
 PUBACK_HEAD = b"\x40\x02"  # a success PUBACK is these two bytes and the packet id in every version
 
 
+class _Run:
+    """One run's messages: each one's ``Delivery`` and the received bytes before and after its packet
+    id, and the ``Message.encodings`` key those bytes stand for (outgoing.py)."""
+
+    __slots__ = ("deliveries", "heads", "key", "tails")
+
+    def __init__(self, key: tuple) -> None:
+        self.key = key
+        self.deliveries: list[Delivery] = []
+        self.heads: list[bytes] = []
+        self.tails: list[bytes] = []
+
+
 def forward_qos1_run(conn: Connection, route: Route, chunk: list[bytes]) -> None:
     """Route a run of plain QoS 1 PUBLISH packets (same topic) as ``Broker.publish`` would."""
     broker = conn.broker
@@ -42,65 +55,48 @@ def forward_qos1_run(conn: Connection, route: Route, chunk: list[bytes]) -> None
     header = fixed_header_length(first)
     field_length = 2 + ((first[header] << 8) | first[header + 1])  # the topic's, the same in the whole run
     topic, sender = route.topic, conn.client_id
-    deliveries: list[Delivery] = []
-    heads: list[bytes] = []
-    tails: list[bytes] = []
+    run = _Run((V5, 1, False) if is_v5 else (1, False))
     packet_ids: list[bytes] = []
     for raw in chunk:
         topic_end = (2 if raw[1] < 128 else fixed_header_length(raw)) + field_length
         message = Message(topic, raw[topic_end + 2 + is_v5 :], 1, False, None, None, sender)
-        deliveries.append(Delivery(message, 1))
-        heads.append(raw[:topic_end])
-        tails.append(raw[topic_end + 2 :])
+        run.deliveries.append(Delivery(message, 1))
+        run.heads.append(raw[:topic_end])
+        run.tails.append(raw[topic_end + 2 :])
         packet_ids.append(raw[topic_end : topic_end + 2])
-    key = (V5, 1, False) if is_v5 else (1, False)  # Message.encodings key of these bytes (outgoing.py)
     for session, target in route.direct:
-        _send_run(session, target, deliveries, heads, tails, key, stats)
+        _send_run(session, target, run, stats)
     if route.general:
-        for delivery, head, tail in zip(deliveries, heads, tails, strict=True):
-            delivery.message.encodings[key] = PublishTemplate.from_parts(head, tail)
+        for delivery, head, tail in zip(run.deliveries, run.heads, run.tails, strict=True):
+            delivery.message.encodings[run.key] = PublishTemplate.from_parts(head, tail)
             _deliver_general(route.general, delivery.message, broker)
     _acknowledge_run(conn, packet_ids, route.matched or not is_v5)
 
 
-def _send_run(
-    session: Session,
-    target: Connection,
-    deliveries: list[Delivery],
-    heads: list[bytes],
-    tails: list[bytes],
-    key: tuple,
-    stats: Stats,
-) -> None:
+def _send_run(session: Session, target: Connection, run: _Run, stats: Stats) -> None:
     """``outgoing.deliver`` for a run to one subscriber, inlined: as many as its window has room for
-    go out with fresh packet ids in one write; the rest waits in its session queue, in order, with
-    its bytes kept as the message's template for when the queue drains."""
+    go out with fresh packet ids in one write; the rest waits in its session queue, in order."""
     room = 0 if target.is_congested or session.queue else target.send_window - session.unacknowledged
     out: list[bytes] = []
-    for index, delivery in enumerate(deliveries):
+    heads, tails = run.heads, run.tails
+    for index, delivery in enumerate(run.deliveries):
         if index >= room or (packet_id := session.send_slot(delivery)) is None:
             _write(target, out, stats)
             out = []
-            _queue_rest(session, target, deliveries[index:], heads[index:], tails[index:], key, stats)
+            _queue_rest(session, target, run, index, stats)
             break
         out.append(b"".join((heads[index], packet_id.to_bytes(2, "big"), tails[index])))
     _write(target, out, stats)
 
 
-def _queue_rest(
-    session: Session,
-    target: Connection,
-    deliveries: list[Delivery],
-    heads: list[bytes],
-    tails: list[bytes],
-    key: tuple,
-    stats: Stats,
-) -> None:
-    """What the window has no room for waits in the session queue, in order [MQTT-3.3.4-9], as
-    ``outgoing.deliver`` queues it (dropped and counted when the queue is full)."""
+def _queue_rest(session: Session, target: Connection, run: _Run, start: int, stats: Stats) -> None:
+    """The run from ``start`` waits in the session queue, in order [MQTT-3.3.4-9], as
+    ``outgoing.deliver`` queues it (dropped and counted when the queue is full), each message with
+    its received bytes kept as its template for when the queue drains."""
     limits = target.broker.queue_limits
-    for delivery, head, tail in zip(deliveries, heads, tails, strict=True):
-        delivery.message.encodings[key] = PublishTemplate.from_parts(head, tail)
+    for index in range(start, len(run.deliveries)):
+        delivery = run.deliveries[index]
+        delivery.message.encodings[run.key] = PublishTemplate.from_parts(run.heads[index], run.tails[index])
         if not session.enqueue(delivery, limits):
             stats.publish_dropped += 1
 
