@@ -78,6 +78,15 @@ def run_with_server(scenario: Scenario, make: Callable[[], Recorder] = Recorder)
     return made
 
 
+async def served_client(port: int, made: list[Recorder], first: bytes = b"x") -> tuple:
+    """A client whose first bytes came back echoed: the server side is set up and reading
+    (``made[0]``). Returns the client's reader and writer and the server side's transport."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(first)
+    await reader.readexactly(len(first))
+    return reader, writer, made[0].transport
+
+
 async def _read_until_eof(reader: asyncio.StreamReader, limit: int) -> bytes:
     data = bytearray()
     while len(data) <= limit:
@@ -122,9 +131,7 @@ def test_a_half_closed_peer_gets_what_was_buffered_before_the_close():
     """recv() returning b"" is eof_received; the default (falsy) closes after writing the buffer."""
 
     async def scenario(port: int, made: list[Recorder]) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"x")
-        await reader.readexactly(1)
+        reader, writer, _ = await served_client(port, made)
         made[0].transport.write(b"y" * BIG)  # the kernel takes part; the rest waits in the transport
         assert made[0].transport.get_write_buffer_size() > 0
         writer.write_eof()
@@ -140,10 +147,7 @@ def test_a_half_closed_peer_gets_what_was_buffered_before_the_close():
 
 def test_close_writes_what_is_buffered_first_and_the_protocol_hears_of_it_from_the_loop():
     async def scenario(port: int, made: list[Recorder]) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"x")
-        await reader.readexactly(1)
-        transport = made[0].transport
+        reader, writer, transport = await served_client(port, made)
         transport.write(b"z" * BIG)
         transport.close()
         assert transport.is_closing()
@@ -158,9 +162,7 @@ def test_close_writes_what_is_buffered_first_and_the_protocol_hears_of_it_from_t
 
 def test_writes_once_the_socket_is_released_are_dropped():
     async def scenario(port: int, made: list[Recorder]) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"x")
-        await reader.readexactly(1)
+        reader, writer, _ = await served_client(port, made)
         made[0].transport.close()
         assert "lost" not in made[0].events  # never from inside close(): from the loop's next turn
         made[0].transport.write(b"dropped")
@@ -172,10 +174,7 @@ def test_writes_once_the_socket_is_released_are_dropped():
 
 def test_abort_drops_the_buffer_and_closes_at_once():
     async def scenario(port: int, made: list[Recorder]) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"x")
-        await reader.readexactly(1)
-        transport = made[0].transport
+        reader, writer, transport = await served_client(port, made)
         transport.write(b"a" * BIG)
         transport.abort()
         assert transport.get_write_buffer_size() == 0
@@ -224,10 +223,7 @@ def test_a_full_buffer_pauses_the_protocol_and_a_drained_one_resumes_it():
     """The congestion contract MqttTransport relies on (pause_writing past high, resume at low)."""
 
     async def scenario(port: int, made: list[Recorder]) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"x")
-        await reader.readexactly(1)
-        transport = made[0].transport
+        reader, writer, transport = await served_client(port, made)
         transport.set_write_buffer_limits(high=64 * 1024, low=16 * 1024)
         assert transport.get_write_buffer_limits() == (16 * 1024, 64 * 1024)
         transport.write(b"b" * BIG)
@@ -247,10 +243,7 @@ def test_a_full_buffer_pauses_the_protocol_and_a_drained_one_resumes_it():
 
 def test_paused_reading_delivers_nothing_until_resumed():
     async def scenario(port: int, made: list[Recorder]) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"a")
-        await reader.readexactly(1)
-        transport = made[0].transport
+        reader, writer, transport = await served_client(port, made, b"a")
         transport.pause_reading()
         assert not transport.is_reading()
         writer.write(b"b")
@@ -398,10 +391,7 @@ def test_a_write_the_kernel_refuses_entirely_waits_in_the_buffer():
     """EAGAIN on the first send (the kernel's buffer is already full): buffered, sent when writable."""
 
     async def scenario(port: int, made: list[Recorder]) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"x")
-        await reader.readexactly(1)
-        transport = made[0].transport
+        reader, writer, transport = await served_client(port, made)
         sock = transport.get_extra_info("socket")
         filled = 0
         for _ in range(10_000):  # bounded: loopback buffers hold a few MB
