@@ -24,6 +24,7 @@ import contextlib
 import mmap
 import selectors
 import socket
+from collections.abc import Callable
 
 READ_SIZE = 256 * 1024  # asyncio's max_size for one recv()
 DEFAULT_HIGH_WATER = 64 * 1024  # asyncio's defaults, until set_write_buffer_limits() is called
@@ -143,16 +144,21 @@ class TcpTransport(asyncio.Transport):
         except OSError as error:  # ECONNRESET and friends: the connection is gone
             self._force_close(error)
             return
-        if not size:
-            self._eof_received()
-            return
+        if size:
+            self._in_protocol_call("data_received", self._protocol.data_received, bytes(buffer[:size]))
+        else:
+            self._in_protocol_call("eof_received", self._eof_received)
+
+    def _in_protocol_call(self, method: str, call: Callable[..., object], *args: object) -> None:
+        """Run ``call`` (the protocol's, or code that calls it) with ``connection_lost`` held until it
+        returns; an exception from it closes the connection, as asyncio's transport does."""
         self._in_protocol = True
         try:
-            self._protocol.data_received(bytes(buffer[:size]))
+            call(*args)
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as error:
-            self._fatal_error(error, "Fatal error: protocol.data_received() call failed.")
+            self._fatal_error(error, f"Fatal error: protocol.{method}() call failed.")
         finally:
             self._left_protocol()
 
@@ -165,19 +171,10 @@ class TcpTransport(asyncio.Transport):
 
     def _eof_received(self) -> None:
         """The peer half-closed: close (after writing what is buffered) unless the protocol keeps it."""
-        self._in_protocol = True
-        try:
-            keep_open = self._protocol.eof_received()
-            if keep_open:
-                self.pause_reading()
-            else:
-                self.close()
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as error:
-            self._fatal_error(error, "Fatal error: protocol.eof_received() call failed.")
-        finally:
-            self._left_protocol()
+        if self._protocol.eof_received():
+            self.pause_reading()
+        else:
+            self.close()
 
     def is_reading(self) -> bool:
         return self._reading and not self._closing
