@@ -196,8 +196,12 @@ class Broker:
         return len(direct) + len(shared)
 
     def _deliver(self, session: Session, message: Message, match: Match) -> None:
-        if session.rules is not None and not session.rules.allows(message.topic, "read"):
-            return
+        if session.rules is None or session.rules.allows(message.topic, "read"):
+            self.deliver_to(session, message, match)
+
+    def deliver_to(self, session: Session, message: Message, match: Match) -> None:
+        """Hand ``message`` to one session its read access was checked for: online through its
+        connection, offline queued when the subscription's QoS is 1 or 2 (drops counted)."""
         qos = message.qos if message.qos < match.qos else match.qos
         retain = message.retain and match.retain_as_published  # [MQTT-3.3.1-9], v5 [MQTT-3.3.1-12/13]
         delivery = Delivery(message, qos, retain, match.identifiers)

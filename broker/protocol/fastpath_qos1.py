@@ -6,7 +6,7 @@ else is done once per run: a subscriber on the publisher's protocol version (``R
 takes the received bytes with its own packet ids for as many messages as its send window has room
 [MQTT-3.3.4-9], in one write; the rest of the run waits in its session queue as
 ``outgoing.deliver`` would queue it. Other receivers (another version, subscription ids, QoS 0
-granted, offline) take the general path per message. The publisher's PUBACKs go out in one write,
+granted, offline) take ``Broker.deliver_to`` per message. The publisher's PUBACKs go out in one write,
 in the order the packets came [MQTT-4.6.0-2].
 """
 
@@ -21,9 +21,8 @@ from broker.core.messages import Delivery, Message
 from broker.protocol.handlers.publish import acknowledge
 
 if TYPE_CHECKING:
-    from broker.core.broker import Broker, Stats
+    from broker.core.broker import Stats
     from broker.core.sessions import Session
-    from broker.core.subscriptions import Match
     from broker.protocol.connection import Connection
     from broker.protocol.fastpath import Route
 
@@ -68,8 +67,10 @@ def forward_qos1_run(conn: Connection, route: Route, chunk: list[bytes]) -> None
         _send_run(session, target, run, stats)
     if route.general:
         for delivery, head, tail in zip(run.deliveries, run.heads, run.tails, strict=True):
-            delivery.message.encodings[run.key] = PublishTemplate.from_parts(head, tail)
-            _deliver_general(route.general, delivery.message, broker)
+            message = delivery.message
+            message.encodings[run.key] = PublishTemplate.from_parts(head, tail)
+            for session, match in route.general:  # read access already checked for the route
+                broker.deliver_to(session, message, match)
     _acknowledge_run(conn, packet_ids, route.matched or not is_v5)
 
 
@@ -105,19 +106,6 @@ def _write(target: Connection, out: list[bytes], stats: Stats) -> None:
     if out:
         target.write_many(out)
         stats.publish_sent += len(out)
-
-
-def _deliver_general(receivers: tuple[tuple[Session, Match], ...], message: Message, broker: Broker) -> None:
-    """Every other receiver, as ``Broker.publish`` delivers: online through ``outgoing.deliver``,
-    offline queued when it subscribed with QoS 1 or 2."""
-    limits = broker.queue_limits
-    for session, match in receivers:
-        delivery = Delivery(message, 1 if match.qos else 0, False, match.identifiers)
-        target = session.connection
-        if target is not None:
-            target.deliver(delivery)
-        elif match.qos and not session.enqueue(delivery, limits):
-            broker.stats.publish_dropped += 1
 
 
 def _acknowledge_run(conn: Connection, packet_ids: list[bytes], matched: bool) -> None:

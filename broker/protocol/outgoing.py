@@ -242,8 +242,7 @@ def drain_queue(conn: Connection) -> None:
     room = conn.send_window - session.unacknowledged
     while room > 0 and session.queue and not conn.is_closing and not conn.is_congested:
         delivery = session.dequeue()
-        expires_at = delivery.message.expires_at
-        if expires_at is not None and now >= expires_at:
+        if delivery.message.is_expired(now):
             continue  # expired while it waited [MQTT-3.3.2-5]
         if delivery.qos == 0:
             send_publish(conn, delivery, None)
